@@ -1,0 +1,3 @@
+module github.com/shypecim/shypecim
+
+go 1.26
