@@ -22,7 +22,10 @@ type SchemaError struct {
 	Method    string
 	Parameter string // with Method
 	Qualifier string
-	Msg       string
+	// Part is "superclass" when the error is in the superclass name, "type" when it is
+	// in the class a reference points to, "" otherwise.
+	Part string
+	Msg  string
 }
 
 func (e *SchemaError) Error() string {
@@ -88,9 +91,9 @@ func (r *resolver) run() (*Class, []*SchemaError) {
 	if c.SuperClass != "" {
 		r.super = r.s.Class(c.SuperClass)
 		if r.super == nil {
-			r.fail(SchemaError{}, "superclass %s is not defined", c.SuperClass)
+			r.fail(SchemaError{Part: "superclass"}, "superclass %s is not defined", c.SuperClass)
 		} else if strings.EqualFold(r.super.Name, c.Name) {
-			r.fail(SchemaError{}, "a class cannot be its own superclass")
+			r.fail(SchemaError{Part: "superclass"}, "a class cannot be its own superclass")
 			r.super = nil
 		}
 	}
@@ -341,6 +344,7 @@ func findMethod(ms []Method, name string) int {
 
 func (r *resolver) checkRefClass(at SchemaError, name string) {
 	if name == "" {
+		at.Part = "type"
 		r.fail(at, "reference without a class")
 		return
 	}
@@ -348,6 +352,7 @@ func (r *resolver) checkRefClass(at SchemaError, name string) {
 		return // an association may refer to itself
 	}
 	if r.s.Class(name) == nil {
+		at.Part = "type"
 		r.fail(at, "class %s of the reference is not defined", name)
 	}
 }
