@@ -65,7 +65,9 @@ func (p *parser) next() {
 
 // fail reports a syntax error at the current token and abandons the declaration.
 func (p *parser) fail(msg string) {
-	p.errorAt(p.pos, msg)
+	if p.tok != ILLEGAL { // the scanner has said what is wrong with it
+		p.errorAt(p.pos, msg)
+	}
 	panic(bailout{})
 }
 

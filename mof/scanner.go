@@ -270,7 +270,7 @@ func (s *Scanner) stringLit(start int) string {
 			return string(s.buf)
 		}
 		if c == '\\' {
-			s.escape()
+			s.escape(start)
 			continue
 		}
 		s.buf = append(s.buf, c)
@@ -278,9 +278,10 @@ func (s *Scanner) stringLit(start int) string {
 	}
 }
 
-// escape decodes one escape sequence at s.off into s.buf.
-func (s *Scanner) escape() {
-	at := s.off
+// escape decodes one escape sequence at s.off into s.buf; errors are reported at
+// lit, the start of the literal.
+func (s *Scanner) escape(lit int) {
+	at := lit
 	s.off++ // backslash
 	if s.off >= len(s.src) {
 		s.error(at, "escape sequence not terminated")
@@ -345,7 +346,7 @@ func (s *Scanner) charLit(start int) string {
 			break
 		}
 		if c == '\\' {
-			s.escape()
+			s.escape(start)
 			continue
 		}
 		s.buf = append(s.buf, c)

@@ -4,7 +4,8 @@
 // Usage:
 //
 //	mofc check [-n namespace] [-q] FILE...
-//	mofc dump [-n namespace] [-resolved] FILE...
+//	mofc dump [-n namespace] [-resolved] [-class A,B] FILE...
+//	mofc list [-n namespace] [-tree] FILE...
 //
 // Files are compiled in the order given, into one schema, so later files may build on
 // earlier ones. Errors print as file:line:col: message; the exit status is 1 when any
@@ -35,6 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return check(args[1:], stdout, stderr)
 	case "dump":
 		return dump(args[1:], stdout, stderr)
+	case "list":
+		return list(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0

@@ -295,7 +295,7 @@ func schemaErrorPos(d *mof.ClassDecl, e *cim.SchemaError) mof.Pos {
 	case e.Method != "":
 		var md *mof.MethodDecl
 		for _, m := range d.Methods {
-			if strings.EqualFold(m.Name, e.Method) {
+			if strings.EqualFold(m.Name, e.Method) && (e.Parameter == "" || hasParam(m, e.Parameter)) {
 				md = m
 			}
 		}
@@ -321,6 +321,15 @@ func schemaErrorPos(d *mof.ClassDecl, e *cim.SchemaError) mof.Pos {
 		return d.SuperPos
 	}
 	return qualifierPos(d.Qualifiers, e.Qualifier, d.NamePos)
+}
+
+func hasParam(m *mof.MethodDecl, name string) bool {
+	for _, p := range m.Params {
+		if strings.EqualFold(p.Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func qualifierPos(qs []mof.Qualifier, name string, def mof.Pos) mof.Pos {
