@@ -29,7 +29,7 @@ func TestCompileDMTFSchema(t *testing.T) {
 		t.Fatal("CIM_ComputerSystem missing")
 	}
 	for _, tc := range []struct {
-		prop, origin string
+		prop, origin    string
 		propagated, key bool
 	}{
 		{"InstanceID", "CIM_ManagedElement", true, false},

@@ -131,3 +131,46 @@ func (r *Result) WriteTo(s Sink) error {
 	}
 	return nil
 }
+
+// QualifierType returns the qualifier type name of namespace ns, or nil; with Class it
+// lets a Result serve as the Base of another compilation.
+func (r *Result) QualifierType(ns, name string) *cim.QualifierType {
+	if n := r.Namespace(ns); n != nil {
+		return n.QualifierType(name)
+	}
+	return nil
+}
+
+// Class returns the class name of namespace ns, or nil.
+func (r *Result) Class(ns, name string) *cim.Class {
+	if n := r.Namespace(ns); n != nil {
+		return n.Class(name)
+	}
+	return nil
+}
+
+// Add returns the sum of two Counts.
+func (c Counts) Add(d Counts) Counts {
+	return Counts{
+		Classes:        c.Classes + d.Classes,
+		Associations:   c.Associations + d.Associations,
+		Indications:    c.Indications + d.Indications,
+		QualifierTypes: c.QualifierTypes + d.QualifierTypes,
+		Instances:      c.Instances + d.Instances,
+	}
+}
+
+// Renamed returns a Sink that puts everything into namespace ns of s, whatever
+// namespace the declarations were compiled into.
+func Renamed(s Sink, ns string) Sink { return renamed{s, ns} }
+
+type renamed struct {
+	s  Sink
+	ns string
+}
+
+func (r renamed) PutQualifierType(_ string, qt *cim.QualifierType) error {
+	return r.s.PutQualifierType(r.ns, qt)
+}
+func (r renamed) PutClass(_ string, c *cim.Class) error        { return r.s.PutClass(r.ns, c) }
+func (r renamed) PutInstance(_ string, in *cim.Instance) error { return r.s.PutInstance(r.ns, in) }

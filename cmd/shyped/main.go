@@ -1,0 +1,179 @@
+// Command shyped is the shypecim CIM object manager: it serves the security extensions
+// of the Xen CIM/API (sHype access control, security labels, virtual TPMs) over
+// CIM-XML.
+//
+// At this stage it loads the schema (the embedded project schema, or with --schema the
+// full DMTF schema and the project's classes on top) into the class repository, opens
+// the data directory, and listens; CIM operations arrive with the CIM-XML front end.
+//
+// Usage:
+//
+//	shyped [--listen ADDR] [--data DIR] [--schema DIR] [--reset-host]
+//	       [--host-tpm DEVICE] [--log-level LEVEL]
+//	shyped --version
+//
+// It serves until SIGTERM or SIGINT, then shuts down cleanly.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/shypecim/shypecim/cimom/repository"
+	"github.com/shypecim/shypecim/mof/schema"
+)
+
+// version is the server's version; release builds set it with -ldflags "-X main.version=…".
+var version = "0.1.0"
+
+// Namespaces the schema is loaded into (cim-model.md).
+var namespaces = []string{"root/cimv2", "interop"}
+
+type config struct {
+	listen    string
+	data      string
+	schemaDir string
+	resetHost bool
+	hostTPM   string
+	logLevel  string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("shyped", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg config
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:5988", "`address` to serve CIM-XML on")
+	fs.StringVar(&cfg.data, "data", defaultDataDir(), "data `directory` (default $SHYPE_DATA, else ~/.local/state/shypecim)")
+	fs.StringVar(&cfg.schemaDir, "schema", "", "`directory` of the full DMTF schema (cim_schema_2.49.0.mof) to serve instead of the embedded subset")
+	fs.BoolVar(&cfg.resetHost, "reset-host", false, "simulate a host boot: start from the boot policy, every domain halted")
+	fs.StringVar(&cfg.hostTPM, "host-tpm", "", "TPM `device` used for policy attestation (default: an own swtpm instance)")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "shyped: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "shyped %s\n", version)
+		return 0
+	}
+	log := logrus.New()
+	log.SetOutput(stderr)
+	level, err := logrus.ParseLevel(cfg.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "shyped: --log-level: %v\n", err)
+		return 2
+	}
+	log.SetLevel(level)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, log); err != nil {
+		log.WithError(err).Error("shyped stopped")
+		return 1
+	}
+	return 0
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("SHYPE_DATA"); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".shypecim"
+	}
+	return filepath.Join(home, ".local", "state", "shypecim")
+}
+
+func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
+	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	start := time.Now()
+	repo, err := repository.Open(filepath.Join(cfg.data, "repository"))
+	if err != nil {
+		return fmt.Errorf("opening the repository: %w", err)
+	}
+	counts, err := schema.Load(repo, cfg.schemaDir, namespaces...)
+	if err != nil {
+		return err
+	}
+	if err := repo.Replay(); err != nil {
+		return fmt.Errorf("restoring what clients stored: %w", err)
+	}
+	source := "embedded schema"
+	if cfg.schemaDir != "" {
+		source = "DMTF schema in " + cfg.schemaDir
+	}
+	log.WithFields(logrus.Fields{
+		"component": "repository",
+		"schema":    source,
+		"elapsed":   time.Since(start).Round(time.Millisecond).String(),
+	}).Infof("loaded %s into %v", counts, namespaces)
+
+	if _, err := exec.LookPath("swtpm"); err != nil {
+		log.WithField("component", "vtpm").Warn("vTPMs disabled: swtpm is not installed; add them with: apt-get install -y swtpm swtpm-tools")
+	}
+	if cfg.resetHost {
+		log.Info("host boot simulated (--reset-host)")
+	}
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           notYet(log),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.WithField("listen", ln.Addr().String()).Infof("shyped %s serving", version)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// notYet answers every request until the CIM-XML front end is in place: 501 with the
+// DSP0200 CIMError header for an unsupported operation.
+func notYet(log *logrus.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("CIMError", "unsupported-operation")
+		http.Error(w, "CIM operations are not served yet", http.StatusNotImplemented)
+		log.WithFields(logrus.Fields{"method": r.Method, "path": r.URL.Path, "remote": r.RemoteAddr}).Info("request refused: 501")
+	})
+}
