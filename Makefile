@@ -1,0 +1,54 @@
+# shypecim: the two commands of the README are `make run` and `make test`.
+
+GO      ?= go
+FUZZTIME ?= 10s
+
+.PHONY: run test deps vtpm-deps build bench fuzz vet
+
+# Runs the server with its embedded defaults: simulated hypervisor, embedded schema,
+# data under $SHYPE_DATA or ~/.local/state/shypecim.
+run: vtpm-deps
+	$(GO) run ./cmd/shyped $(ARGS)
+
+# Runs every test: vet, the unit and end-to-end tests with the race detector, and a
+# short run of each fuzz target.
+test: deps vet
+	$(GO) test -race -count=1 ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./mof
+	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./mof/compile
+
+vet:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+# What the tests need: wbemcli and swtpm from Debian (installed when run as root and
+# missing), the Go modules.
+deps:
+	@if ! command -v wbemcli >/dev/null || ! command -v swtpm >/dev/null || ! command -v swtpm_setup >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing sblim-wbemcli swtpm swtpm-tools"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sblim-wbemcli swtpm swtpm-tools >/dev/null; \
+		else \
+			echo "warning: wbemcli or swtpm missing; as root: apt-get install -y sblim-wbemcli swtpm swtpm-tools" >&2; \
+		fi; \
+	fi
+	$(GO) mod download
+
+# swtpm for vTPMs, installed when run as root; without it the server runs without vTPMs.
+vtpm-deps:
+	@if ! command -v swtpm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing swtpm swtpm-tools"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq swtpm swtpm-tools >/dev/null || true; \
+	fi
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+# Benchmarks: compiling the DMTF schema in-process and as a whole mofc process.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./mof/compile ./cmd/mofc ./cimom/repository
+
+# Longer fuzzing by hand: make fuzz FUZZTIME=10m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./mof
+	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./mof/compile

@@ -1,0 +1,176 @@
+package tests
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binDir holds the binaries built once for the package's tests.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "shypecim-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../cmd/...")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		os.RemoveAll(dir)
+		panic("building the binaries: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running shyped whose log is read line by line.
+type server struct {
+	cmd   *exec.Cmd
+	lines chan string
+	log   []string
+	addr  string
+}
+
+var servingRx = regexp.MustCompile(`listen="?([0-9.:]+)"?`)
+
+// startServer starts shyped on a free loopback port with a fresh data directory and
+// waits until it says where it listens.
+func startServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	data := t.TempDir()
+	args = append([]string{"--listen", "127.0.0.1:0", "--data", data}, args...)
+	cmd := exec.Command(filepath.Join(binDir, "shyped"), args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, lines: make(chan string, 100)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			s.lines <- sc.Text()
+		}
+		close(s.lines)
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	line := s.waitFor(t, "serving")
+	m := servingRx.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("no address in %q", line)
+	}
+	s.addr = m[1]
+	return s
+}
+
+// waitFor returns the first log line containing substr; it fails the test if the
+// server exits first. The deadline only guards against a hung server.
+func (s *server) waitFor(t *testing.T, substr string) string {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case line, ok := <-s.lines:
+			if !ok {
+				t.Fatalf("shyped exited before logging %q; log:\n%s", substr, strings.Join(s.log, "\n"))
+			}
+			s.log = append(s.log, line)
+			if strings.Contains(line, substr) {
+				return line
+			}
+		case <-deadline:
+			t.Fatalf("shyped did not log %q; log:\n%s", substr, strings.Join(s.log, "\n"))
+		}
+	}
+}
+
+// stop sends SIGTERM and returns the exit code once the process has ended.
+func (s *server) stop(t *testing.T) int {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for line := range s.lines {
+		s.log = append(s.log, line)
+	}
+	s.cmd.Wait()
+	return s.cmd.ProcessState.ExitCode()
+}
+
+func TestShypedVersion(t *testing.T) {
+	out, err := exec.Command(filepath.Join(binDir, "shyped"), "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^shyped \d+\.\d+\.\d+\n$`).Match(out) {
+		t.Errorf("shyped --version = %q", out)
+	}
+}
+
+func TestShypedServesAndStops(t *testing.T) {
+	s := startServer(t)
+	loaded := strings.Join(s.log, "\n")
+	if !regexp.MustCompile(`loaded \d+ classes \(\d+ associations, \d+ indications\), 70 qualifier types`).MatchString(loaded) {
+		t.Errorf("no schema summary in the log:\n%s", loaded)
+	}
+	resp, err := http.Post("http://"+s.addr+"/cimom", "application/xml", strings.NewReader("<CIM/>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotImplemented || resp.Header.Get("CIMError") != "unsupported-operation" {
+		t.Errorf("POST /cimom = %d CIMError %q, want 501 unsupported-operation", resp.StatusCode, resp.Header.Get("CIMError"))
+	}
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit code %d after SIGTERM, want 0; log:\n%s", code, strings.Join(s.log, "\n"))
+	}
+	if !strings.Contains(strings.Join(s.log, "\n"), "stopped") {
+		t.Errorf("no clean stop in the log:\n%s", strings.Join(s.log, "\n"))
+	}
+}
+
+func TestShypedFullDMTFSchema(t *testing.T) {
+	s := startServer(t, "--schema", "../../shared/schema/cim-2.49.0")
+	line := strings.Join(s.log, "\n")
+	// 1631 DMTF classes plus the project's own.
+	m := regexp.MustCompile(`loaded (\d+) classes`).FindStringSubmatch(line)
+	if n, _ := strconv.Atoi(m1(m)); n <= 1631 {
+		t.Errorf("log does not show more than 1631 classes loaded:\n%s", line)
+	}
+	s.stop(t)
+}
+
+func TestShypedBadSchemaDir(t *testing.T) {
+	cmd := exec.Command(filepath.Join(binDir, "shyped"), "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--schema", t.TempDir())
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "cim_schema_2.49.0.mof: no such file") {
+		t.Errorf("shyped with an empty --schema dir: exit %d, output:\n%s", cmd.ProcessState.ExitCode(), out)
+	}
+}
+
+func m1(m []string) string {
+	if len(m) < 2 {
+		return ""
+	}
+	return m[1]
+}
