@@ -31,24 +31,7 @@ type jValue struct {
 	T   string          `json:"t"`
 	V   json.RawMessage `json:"v,omitempty"`
 	B64 string          `json:"b64,omitempty"`
-	A   []*jValue       `json:"a"`
-}
-
-// MarshalJSON leaves "a" out of scalars.
-func (v *jValue) MarshalJSON() ([]byte, error) {
-	type plain jValue
-	if v.T == "array" {
-		if v.A == nil {
-			v.A = []*jValue{}
-		}
-		return json.Marshal((*plain)(v))
-	}
-	type scalar struct {
-		T   string          `json:"t"`
-		V   json.RawMessage `json:"v,omitempty"`
-		B64 string          `json:"b64,omitempty"`
-	}
-	return json.Marshal(scalar{v.T, v.V, v.B64})
+	A   []*jValue       `json:"a,omitempty"` // an empty array is {"t":"array"}
 }
 
 type jPath struct {
@@ -369,6 +352,9 @@ func scopeNames(s cim.Scope) []string {
 // Decoding. Every error says where in the object it is; the caller adds the file.
 
 func decodeType(s string) (cim.Type, error) {
+	if s == cim.TypeInvalid.String() {
+		return cim.TypeInvalid, nil // an instance property may leave its type to the class
+	}
 	t := cim.ParseType(s)
 	if t == cim.TypeInvalid {
 		return t, fmt.Errorf("unknown type %q", s)

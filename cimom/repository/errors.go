@@ -77,6 +77,7 @@ type FileError struct {
 	Err  error
 }
 
+// Error returns "repository: <path>: <what is wrong>".
 func (e *FileError) Error() string {
 	msg := e.Err.Error()
 	if strings.HasPrefix(msg, prefix) {

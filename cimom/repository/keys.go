@@ -10,19 +10,20 @@ import (
 	"github.com/shypecim/shypecim/cimom/cim"
 )
 
-// instKey returns the index key of the instance of class ce named by path: two
-// paths have the same key exactly when cim.ObjectPath.Equal holds between them
-// (within one namespace), after their key values were typed against the class.
-func instKey(ce *classEntry, path *cim.ObjectPath) string {
+// instKey returns the index key of the instance of class ce of namespace n named
+// by path: two paths have the same key exactly when cim.ObjectPath.Equal holds
+// between them (within n), after their key values were typed against the class
+// (and those of references to instances of n against their classes).
+func instKey(n *namespace, ce *classEntry, path *cim.ObjectPath) string {
 	var b strings.Builder
 	b.WriteString(ce.key)
-	writeKeys(&b, path.Keys, ce.class)
+	writeKeys(&b, n, path.Keys, ce.class)
 	return b.String()
 }
 
 // writeKeys writes the key bindings sorted by name: ".name=value,name=value". With
 // c, values are first typed against the class's key properties.
-func writeKeys(b *strings.Builder, keys []cim.KeyBinding, c *cim.Class) {
+func writeKeys(b *strings.Builder, n *namespace, keys []cim.KeyBinding, c *cim.Class) {
 	sorted := slices.Clone(keys)
 	slices.SortStableFunc(sorted, func(x, y cim.KeyBinding) int {
 		return strings.Compare(nameKey(x.Name), nameKey(y.Name))
@@ -41,7 +42,7 @@ func writeKeys(b *strings.Builder, keys []cim.KeyBinding, c *cim.Class) {
 				v = typeKeyValue(p.Type, v)
 			}
 		}
-		writeKeyValue(b, v)
+		writeKeyValue(b, n, v)
 	}
 }
 
@@ -68,10 +69,10 @@ func typeKeyValue(t cim.Type, v any) any {
 	return v
 }
 
-// writeKeyValue writes a key value so that equal values (cim.ObjectPath.Equal:
+// writeKeyValue writes a key value of an instance of n so that equal values (cim.ObjectPath.Equal:
 // numbers by number, strings exactly, references by path) give equal text and
 // different values different text.
-func writeKeyValue(b *strings.Builder, v any) {
+func writeKeyValue(b *strings.Builder, n *namespace, v any) {
 	switch x := v.(type) {
 	case nil:
 		b.WriteString("~")
@@ -95,7 +96,13 @@ func writeKeyValue(b *strings.Builder, v any) {
 		b.WriteString(nsKey(x.Namespace))
 		b.WriteByte(':')
 		b.WriteString(nameKey(x.ClassName))
-		writeKeys(b, x.Keys, nil)
+		var c *cim.Class
+		if k := nsKey(x.Namespace); k == "" || k == nsKey(n.name) {
+			if e, ok := n.classes.lookup(x.ClassName); ok {
+				c = e.class
+			}
+		}
+		writeKeys(b, n, x.Keys, c)
 		b.WriteByte('}')
 	// Numbers as fmt.Sprint writes them, which is what ObjectPath.Equal compares.
 	case uint8:

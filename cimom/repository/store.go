@@ -11,9 +11,10 @@ import (
 	"github.com/shypecim/shypecim/cimom/cim"
 )
 
-// Store holds namespaces, qualifier types, classes and static instances. It is safe
-// for concurrent use: reads never wait for anything (each works on the snapshot that
-// was current when it started), writes are serialised among themselves.
+// Store holds namespaces, qualifier types, classes and static instances; make one
+// with New or Open. It is safe for concurrent use: reads never wait for anything
+// (each works on the snapshot that was current when it started), writes are
+// serialised among themselves.
 //
 // The store shares the objects it is given with every reader and never copies them:
 // callers must not modify an object after handing it to the store, nor any object,
@@ -59,9 +60,9 @@ type namespace struct {
 
 	quals   pmap[*qualEntry]
 	classes pmap[*classEntry]
-	order   []*cim.Class    // all classes in definition order
-	top     []string        // keys of the classes without superclass, in definition order
-	refs    pmap[[]string]  // class key → keys of the associations referring to it
+	order   []*cim.Class     // all classes in definition order
+	top     []string         // keys of the classes without superclass, in definition order
+	refs    pmap[[]string]   // class key → keys of the associations referring to it
 	insts   pmap[*instEntry] // instance key (instKey) → entry
 
 	// Objects of the base schema deleted by clients, by key, kept so that Replay
@@ -231,7 +232,9 @@ func (s *Store) QualifierTypes(ns string) ([]*cim.QualifierType, error) {
 // Class returns the class name of namespace ns, or nil when the namespace or the
 // class does not exist (GetClass answers CIM_ERR_INVALID_NAMESPACE or
 // CIM_ERR_NOT_FOUND; HasNamespace tells which). Names are case-insensitive. The
-// class is resolved: it holds its inherited elements too.
+// class is resolved: it holds its inherited elements too. Class and QualifierType
+// have the shape of the Lookup of mof/compile, so that MOF can be compiled on top
+// of a store.
 func (s *Store) Class(ns, name string) *cim.Class {
 	n := s.namespace(ns)
 	if n == nil {
@@ -412,7 +415,7 @@ func (n *namespace) instance(path *cim.ObjectPath) (*instEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, ok := n.insts.get(instKey(ce, path))
+	e, ok := n.insts.get(instKey(n, ce, path))
 	if !ok {
 		return nil, errorf(ErrNotFound, "instance %s in namespace %s", path, n.name)
 	}

@@ -1,6 +1,7 @@
 package repository
 
 import (
+	"errors"
 	"slices"
 	"strings"
 
@@ -9,60 +10,114 @@ import (
 
 // The base layer: the schema compiled from MOF at every start. These three methods
 // make the store a mof/compile Sink. They create the namespace when it does not
-// exist yet, and never write to disk.
+// exist yet, and never write to disk. Each publishes its change at once; Load puts
+// many objects with one publication.
 
 // PutQualifierType declares qt in namespace ns (base schema), replacing a
 // declaration of the same name.
 func (s *Store) PutQualifierType(ns string, qt *cim.QualifierType) error {
-	return s.update(false, func(tx *txn) error {
-		n, err := tx.baseNS(ns)
-		if err != nil {
-			return err
-		}
-		return tx.setQualifierType(n, qt, fromBase)
-	})
+	return s.update(false, func(tx *txn) error { return tx.putQualifierType(ns, qt) })
 }
 
 // PutClass adds the resolved class c to namespace ns (base schema). It fails with
 // ErrInvalidSuperclass when the superclass is not in ns, ErrAlreadyExists when a
 // class of that name is.
 func (s *Store) PutClass(ns string, c *cim.Class) error {
-	return s.update(false, func(tx *txn) error {
-		n, err := tx.baseNS(ns)
-		if err != nil {
-			return err
-		}
-		return tx.addClass(n, c, fromBase)
-	})
+	return s.update(false, func(tx *txn) error { return tx.putClass(ns, c) })
 }
 
 // PutInstance adds the static instance inst to namespace ns (base schema). It fails
 // as CreateInstance does.
 func (s *Store) PutInstance(ns string, inst *cim.Instance) error {
+	return s.update(false, func(tx *txn) error { return tx.putInstance(ns, inst) })
+}
+
+// Load runs fn, which puts objects of the base schema through the Loader, and
+// publishes them all at once when fn returns nil; when it returns an error, Load
+// returns it and the store is unchanged. Readers see the store as it was until
+// then. Loading a whole schema this way is several times faster than through the
+// Put methods of Store, which publish every object on its own:
+//
+//	err := s.Load(func(l *repository.Loader) error { return result.WriteTo(l) })
+//
+// Other writes wait until Load returns, so fn must not call the Store's write
+// methods; its read methods show the store without what fn put so far.
+func (s *Store) Load(fn func(l *Loader) error) error {
 	return s.update(false, func(tx *txn) error {
-		n, err := tx.baseNS(ns)
-		if err != nil {
-			return err
-		}
-		_, err = tx.putInstance(n, inst, false, create)
+		l := &Loader{tx: tx}
+		defer func() { l.tx = nil }()
+		return fn(l)
+	})
+}
+
+// Loader puts objects of the base schema into a store within Store.Load; it is a
+// mof/compile Sink. Its methods behave as the Store methods of the same names, and
+// a call that fails changes nothing. It is not safe for concurrent use, and not
+// usable after fn returned.
+type Loader struct{ tx *txn }
+
+var errLoaderDone = errors.New("repository: Loader used after Load returned")
+
+// PutQualifierType is Store.PutQualifierType within Load.
+func (l *Loader) PutQualifierType(ns string, qt *cim.QualifierType) error {
+	if l.tx == nil {
+		return errLoaderDone
+	}
+	return l.tx.putQualifierType(ns, qt)
+}
+
+// PutClass is Store.PutClass within Load.
+func (l *Loader) PutClass(ns string, c *cim.Class) error {
+	if l.tx == nil {
+		return errLoaderDone
+	}
+	return l.tx.putClass(ns, c)
+}
+
+// PutInstance is Store.PutInstance within Load.
+func (l *Loader) PutInstance(ns string, inst *cim.Instance) error {
+	if l.tx == nil {
+		return errLoaderDone
+	}
+	return l.tx.putInstance(ns, inst)
+}
+
+func (tx *txn) putQualifierType(ns string, qt *cim.QualifierType) error {
+	return tx.inBaseNS(ns, func(n *namespace) error { return tx.setQualifierType(n, qt, fromBase) })
+}
+
+func (tx *txn) putClass(ns string, c *cim.Class) error {
+	return tx.inBaseNS(ns, func(n *namespace) error { return tx.addClass(n, c, fromBase) })
+}
+
+func (tx *txn) putInstance(ns string, inst *cim.Instance) error {
+	return tx.inBaseNS(ns, func(n *namespace) error {
+		_, err := tx.addInstance(n, inst, false, create)
 		return err
 	})
 }
 
-// baseNS returns namespace ns for writing, created if needed, marked as part of
-// the base schema.
-func (tx *txn) baseNS(ns string) (*namespace, error) {
+// inBaseNS runs fn on namespace ns for writing, created if needed, and marks it as
+// part of the base schema if fn succeeds. fn must change nothing when it fails.
+func (tx *txn) inBaseNS(ns string, fn func(n *namespace) error) error {
 	key := nsKey(ns)
 	n := tx.ns(key)
-	if n == nil {
+	created := n == nil
+	if created {
 		if !validNamespace(ns) {
-			return nil, errorf(ErrInvalidParameter, "namespace name %q", ns)
+			return errorf(ErrInvalidParameter, "namespace name %q", ns)
 		}
 		n = &namespace{owner: tx, name: strings.Trim(ns, "/")}
 		tx.setNS(key, n)
 	}
+	if err := fn(n); err != nil {
+		if created {
+			tx.setNS(key, nil)
+		}
+		return err
+	}
 	n.base = true
-	return n, nil
+	return nil
 }
 
 // validNamespace reports whether ns, trimmed of '/', is a sequence of CIM
@@ -471,7 +526,7 @@ func (s *Store) CreateInstance(ns string, inst *cim.Instance) (*cim.ObjectPath, 
 		if err != nil {
 			return err
 		}
-		e, err := tx.putInstance(n, inst, true, create)
+		e, err := tx.addInstance(n, inst, true, create)
 		if err == nil {
 			path = e.path
 		}
@@ -489,7 +544,7 @@ func (s *Store) ModifyInstance(ns string, inst *cim.Instance) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.putInstance(n, inst, true, modify)
+		_, err = tx.addInstance(n, inst, true, modify)
 		return err
 	})
 }
@@ -502,8 +557,8 @@ const (
 	upsert                // either
 )
 
-// putInstance adds or replaces an instance, for a client or for the base schema.
-func (tx *txn) putInstance(n *namespace, inst *cim.Instance, client bool, mode putMode) (*instEntry, error) {
+// addInstance adds or replaces an instance, for a client or for the base schema.
+func (tx *txn) addInstance(n *namespace, inst *cim.Instance, client bool, mode putMode) (*instEntry, error) {
 	if inst == nil {
 		return nil, errorf(ErrInvalidParameter, "no instance")
 	}
@@ -516,7 +571,7 @@ func (tx *txn) putInstance(n *namespace, inst *cim.Instance, client bool, mode p
 	if err != nil {
 		return nil, err
 	}
-	ie := &instEntry{inst: inst, path: path, key: instKey(ce, path)}
+	ie := &instEntry{inst: inst, path: path, key: instKey(n, ce, path)}
 	old, exists := n.insts.get(ie.key)
 	switch {
 	case exists && mode == create:
