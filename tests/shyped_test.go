@@ -174,3 +174,16 @@ func m1(m []string) string {
 	}
 	return m[1]
 }
+
+func TestShypedDataDirInUse(t *testing.T) {
+	data := t.TempDir()
+	s := startServer(t, "--data", data)
+	cmd := exec.Command(filepath.Join(binDir, "shyped"), "--listen", "127.0.0.1:0", "--data", data)
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "in use by another process") {
+		t.Errorf("second shyped on one data directory: exit %d, output:\n%s", cmd.ProcessState.ExitCode(), out)
+	}
+	if code := s.stop(t); code != 0 {
+		t.Errorf("first shyped exit %d", code)
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,14 +21,7 @@ func compileFiles(ns string, quiet bool, files []string, stderr io.Writer) (*com
 	for _, f := range files {
 		if err := c.CompileFile(f); err != nil {
 			failed = true
-			var list mof.ErrorList
-			if errors.As(err, &list) {
-				for _, e := range list {
-					fmt.Fprintln(stderr, e)
-				}
-			} else {
-				fmt.Fprintln(stderr, err)
-			}
+			printErrors(stderr, err)
 		}
 	}
 	return c, failed

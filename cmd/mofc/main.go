@@ -6,6 +6,7 @@
 //	mofc check [-n namespace] [-q] FILE...
 //	mofc dump [-n namespace] [-resolved] [-class A,B] FILE...
 //	mofc list [-n namespace] [-tree] FILE...
+//	mofc load [-data dir] [-schema dir] [-n namespace] FILE...
 //
 // Files are compiled in the order given, into one schema, so later files may build on
 // earlier ones. Errors print as file:line:col: message; the exit status is 1 when any
@@ -38,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return dump(args[1:], stdout, stderr)
 	case "list":
 		return list(args[1:], stdout, stderr)
+	case "load":
+		return load(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
@@ -54,6 +57,7 @@ commands:
   check   compile the files, print errors and a summary line
   dump    compile the files and print the result as canonical MOF
   list    compile the files and list the classes (with -tree: as a hierarchy)
+  load    compile the files on top of a server's schema and store them in its data directory
 
 Run 'mofc <command> -h' for the flags of a command.
 `)

@@ -26,21 +26,19 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/shypecim/shypecim/cimom/repository"
+	"github.com/shypecim/shypecim/internal/datadir"
+	"github.com/shypecim/shypecim/mof/compile"
 	"github.com/shypecim/shypecim/mof/schema"
 )
 
 // version is the server's version; release builds set it with -ldflags "-X main.version=…".
 var version = "0.1.0"
-
-// Namespaces the schema is loaded into (cim-model.md).
-var namespaces = []string{"root/cimv2", "interop"}
 
 type config struct {
 	listen    string
@@ -60,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cfg config
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:5988", "`address` to serve CIM-XML on")
-	fs.StringVar(&cfg.data, "data", defaultDataDir(), "data `directory` (default $SHYPE_DATA, else ~/.local/state/shypecim)")
+	fs.StringVar(&cfg.data, "data", datadir.Default(), "data `directory` (default $SHYPE_DATA, else ~/.local/state/shypecim)")
 	fs.StringVar(&cfg.schemaDir, "schema", "", "`directory` of the full DMTF schema (cim_schema_2.49.0.mof) to serve instead of the embedded subset")
 	fs.BoolVar(&cfg.resetHost, "reset-host", false, "simulate a host boot: start from the boot policy, every domain halted")
 	fs.StringVar(&cfg.hostTPM, "host-tpm", "", "TPM `device` used for policy attestation (default: an own swtpm instance)")
@@ -98,27 +96,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func defaultDataDir() string {
-	if d := os.Getenv("SHYPE_DATA"); d != "" {
-		return d
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ".shypecim"
-	}
-	return filepath.Join(home, ".local", "state", "shypecim")
-}
-
 func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
-	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	unlock, err := datadir.Lock(cfg.data)
+	if err != nil {
+		return err
 	}
+	defer unlock()
 	start := time.Now()
-	repo, err := repository.Open(filepath.Join(cfg.data, "repository"))
+	repo, err := repository.Open(datadir.Repository(cfg.data))
 	if err != nil {
 		return fmt.Errorf("opening the repository: %w", err)
 	}
-	counts, err := schema.Load(repo, cfg.schemaDir, namespaces...)
+	var counts compile.Counts
+	err = repo.Load(func(l *repository.Loader) error {
+		var err error
+		counts, err = schema.Load(l, cfg.schemaDir, schema.Namespaces...)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -133,7 +127,7 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 		"component": "repository",
 		"schema":    source,
 		"elapsed":   time.Since(start).Round(time.Millisecond).String(),
-	}).Infof("loaded %s into %v", counts, namespaces)
+	}).Infof("loaded %s into %v", counts, schema.Namespaces)
 
 	if _, err := exec.LookPath("swtpm"); err != nil {
 		log.WithField("component", "vtpm").Warn("vTPMs disabled: swtpm is not installed; add them with: apt-get install -y swtpm swtpm-tools")

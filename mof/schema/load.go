@@ -7,6 +7,9 @@ import (
 	"github.com/shypecim/shypecim/mof/compile"
 )
 
+// Namespaces are the namespaces the server serves the schema in (cim-model.md).
+var Namespaces = []string{"root/cimv2", "interop"}
+
 // Compile compiles the schema the server serves. With dmtfDir empty it is the embedded
 // project schema (Entry); otherwise the full DMTF schema from dmtfDir/DMTFEntry with
 // the project's own classes (Xen) compiled on top of it. The results come in the
