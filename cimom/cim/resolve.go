@@ -266,23 +266,13 @@ func (r *resolver) properties() []Property {
 		if err := CheckValue(p.Type, p.IsArray, p.Value); err != nil {
 			r.fail(at, "default value of %s: %v", p.Name, err)
 		}
-		// Which inherited property, if any, does p redefine?
-		target := -1
-		ov := p.Qualifiers.Get("Override")
-		if ov != nil {
-			name, _ := ov.Value.(string)
-			if name == "" {
-				name = p.Name
-			}
+		target, ok := r.overridden(at, "property", p.Name, p.Qualifiers, func(name string) (int, string) {
 			if k := findProperty(out[:nInherited], name); k >= 0 {
-				target = k
-			} else if r.super != nil {
-				r.fail(SchemaError{Property: p.Name, Qualifier: "Override"}, "Override(%q): superclass %s has no property %s", name, r.super.Name, name)
-			} else {
-				r.fail(SchemaError{Property: p.Name, Qualifier: "Override"}, "Override(%q) in a class without superclass", name)
+				return k, out[k].ClassOrigin
 			}
-		} else if k := findProperty(out[:nInherited], p.Name); k >= 0 {
-			r.fail(at, "property %s is inherited from %s: redefining it needs Override", p.Name, out[k].ClassOrigin)
+			return -1, ""
+		})
+		if !ok {
 			continue
 		}
 		var inheritedQuals Qualifiers
@@ -311,6 +301,36 @@ func (r *resolver) properties() []Property {
 		}
 	}
 	return out
+}
+
+// overridden finds the inherited element (a property or method, as kind says) that a
+// local element redefines: the one its Override qualifier names, or none (-1). find
+// looks an inherited element up by name and gives its index and class origin. ok is
+// false when the element redefines an inherited one without Override, and must be
+// left out.
+func (r *resolver) overridden(at SchemaError, kind, name string, qs Qualifiers, find func(string) (int, string)) (target int, ok bool) {
+	ov := qs.Get("Override")
+	if ov == nil {
+		if _, origin := find(name); origin != "" {
+			r.fail(at, "%s %s is inherited from %s: redefining it needs Override", kind, name, origin)
+			return -1, false
+		}
+		return -1, true
+	}
+	target, _ = find(name)
+	if n, _ := ov.Value.(string); n != "" {
+		target, _ = find(n)
+		name = n
+	}
+	if target < 0 {
+		at.Qualifier = "Override"
+		if r.super != nil {
+			r.fail(at, "Override(%q): superclass %s has no %s %s", name, r.super.Name, kind, name)
+		} else {
+			r.fail(at, "Override(%q) in a class without superclass", name)
+		}
+	}
+	return target, true
 }
 
 // sameQualifiers reports whether every qualifier is already propagated and propagates
@@ -405,21 +425,13 @@ func (r *resolver) methods() []Method {
 		if m.ReturnType == TypeReference || m.ReturnType == TypeInvalid {
 			r.fail(at, "method %s: invalid return type %s", m.Name, m.ReturnType)
 		}
-		target := -1
-		if ov := m.Qualifiers.Get("Override"); ov != nil {
-			name, _ := ov.Value.(string)
-			if name == "" {
-				name = m.Name
-			}
+		target, ok := r.overridden(at, "method", m.Name, m.Qualifiers, func(name string) (int, string) {
 			if k := findMethod(out[:nInherited], name); k >= 0 {
-				target = k
-			} else if r.super != nil {
-				r.fail(SchemaError{Method: m.Name, Qualifier: "Override"}, "Override(%q): superclass %s has no method %s", name, r.super.Name, name)
-			} else {
-				r.fail(SchemaError{Method: m.Name, Qualifier: "Override"}, "Override(%q) in a class without superclass", name)
+				return k, out[k].ClassOrigin
 			}
-		} else if k := findMethod(out[:nInherited], m.Name); k >= 0 {
-			r.fail(at, "method %s is inherited from %s: redefining it needs Override", m.Name, out[k].ClassOrigin)
+			return -1, ""
+		})
+		if !ok {
 			continue
 		}
 		var sm *Method

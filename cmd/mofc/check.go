@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -28,19 +27,10 @@ func compileFiles(ns string, quiet bool, files []string, stderr io.Writer) (*com
 }
 
 func check(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	ns := fs.String("n", compile.DefaultNamespace, "target `namespace` until a #pragma namespace")
+	fs := newFlags("mofc check [-n namespace] [-q] FILE...", stderr)
+	ns := namespaceFlag(fs)
 	quiet := fs.Bool("q", false, "do not print warnings")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mofc check [-n namespace] [-q] FILE...")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if !parse(fs, args) {
 		return 2
 	}
 	c, failed := compileFiles(*ns, *quiet, fs.Args(), stderr)

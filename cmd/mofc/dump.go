@@ -1,32 +1,21 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 
 	"github.com/shypecim/shypecim/cimom/cim"
-	"github.com/shypecim/shypecim/mof/compile"
 	"github.com/shypecim/shypecim/mof/printer"
 )
 
 func dump(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("dump", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	ns := fs.String("n", compile.DefaultNamespace, "target `namespace` until a #pragma namespace")
+	fs := newFlags("mofc dump [-n namespace] [-resolved] [-class A,B] FILE...", stderr)
+	ns := namespaceFlag(fs)
 	resolved := fs.Bool("resolved", false, "print classes whole, inherited elements marked with their class origin")
 	classes := fs.String("class", "", "print only these `classes` (comma-separated), without qualifier declarations")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mofc dump [-n namespace] [-resolved] [-class A,B] FILE...")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if !parse(fs, args) {
 		return 2
 	}
 	c, failed := compileFiles(*ns, true, fs.Args(), stderr)
@@ -67,19 +56,10 @@ func dump(args []string, stdout, stderr io.Writer) int {
 }
 
 func list(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	ns := fs.String("n", compile.DefaultNamespace, "target `namespace` until a #pragma namespace")
+	fs := newFlags("mofc list [-n namespace] [-tree] FILE...", stderr)
+	ns := namespaceFlag(fs)
 	tree := fs.Bool("tree", false, "print the class hierarchy as an indented tree")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mofc list [-n namespace] [-tree] FILE...")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if !parse(fs, args) {
 		return 2
 	}
 	c, failed := compileFiles(*ns, true, fs.Args(), stderr)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -18,21 +17,12 @@ import (
 // server's data directory, as CreateClass and CreateInstance from a client would: the
 // server serves it from its next start on.
 func load(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("mofc load [-data dir] [-schema dir] [-n namespace] FILE...\n"+
+		"Stores the files' qualifier types, classes and instances in the data directory of a stopped shyped.", stderr)
 	data := fs.String("data", datadir.Default(), "the server's data `directory`")
 	schemaDir := fs.String("schema", "", "the `directory` of the full DMTF schema, when the server runs with --schema")
-	ns := fs.String("n", compile.DefaultNamespace, "target `namespace` until a #pragma namespace")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mofc load [-data dir] [-schema dir] [-n namespace] FILE...")
-		fmt.Fprintln(stderr, "Stores the files' qualifier types, classes and instances in the data directory of a stopped shyped.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	ns := namespaceFlag(fs)
+	if !parse(fs, args) {
 		return 2
 	}
 	unlock, err := datadir.Lock(*data)

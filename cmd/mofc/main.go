@@ -14,7 +14,11 @@
 package main
 
 import (
+	"flag"
+	"strings"
+
 	"fmt"
+	"github.com/shypecim/shypecim/mof/compile"
 	"io"
 	"os"
 	"runtime/debug"
@@ -61,4 +65,33 @@ commands:
 
 Run 'mofc <command> -h' for the flags of a command.
 `)
+}
+
+// newFlags makes the flag set of a command; its errors and usage go to stderr.
+func newFlags(usage string, stderr io.Writer) *flag.FlagSet {
+	name, _, _ := strings.Cut(strings.TrimPrefix(usage, "mofc "), " ")
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: "+usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses a command's arguments, which must name at least one file; false means
+// the command ends with status 2.
+func parse(fs *flag.FlagSet, args []string) bool {
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return false
+	}
+	return true
+}
+
+func namespaceFlag(fs *flag.FlagSet) *string {
+	return fs.String("n", compile.DefaultNamespace, "target `namespace` until a #pragma namespace")
 }
