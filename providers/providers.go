@@ -23,6 +23,7 @@ package providers
 import (
 	"context"
 	"iter"
+	"strings"
 
 	"github.com/shypecim/shypecim/cimom/cim"
 )
@@ -102,28 +103,9 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 // Param returns the parameter named name (case-insensitive) of ps, or nil.
 func Param(ps []cim.ParamValue, name string) *cim.ParamValue {
 	for i := range ps {
-		if equalFold(ps[i].Name, name) {
+		if strings.EqualFold(ps[i].Name, name) {
 			return &ps[i]
 		}
 	}
 	return nil
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
