@@ -132,14 +132,44 @@ func TestShypedServesAndStops(t *testing.T) {
 	if !regexp.MustCompile(`loaded \d+ classes \(\d+ associations, \d+ indications\), 70 qualifier types`).MatchString(loaded) {
 		t.Errorf("no schema summary in the log:\n%s", loaded)
 	}
-	resp, err := http.Post("http://"+s.addr+"/cimom", "application/xml", strings.NewReader("<CIM/>"))
+	// A real GetClass, as wbemcli sends it.
+	body := `<?xml version="1.0" encoding="utf-8" ?>
+<CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="4711" PROTOCOLVERSION="1.0"><SIMPLEREQ>
+<IMETHODCALL NAME="GetClass"><LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/></LOCALNAMESPACEPATH>
+<IPARAMVALUE NAME="ClassName"><CLASSNAME NAME="CIM_ManagedElement"/></IPARAMVALUE>
+<IPARAMVALUE NAME="LocalOnly"><VALUE>FALSE</VALUE></IPARAMVALUE>
+</IMETHODCALL></SIMPLEREQ></MESSAGE></CIM>`
+	req, err := http.NewRequest(http.MethodPost, "http://"+s.addr+"/cimom", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	req.Header["Content-Type"] = []string{`application/xml; charset="utf-8"`}
+	req.Header["CIMOperation"] = []string{"MethodCall"}
+	req.Header["CIMMethod"] = []string{"GetClass"}
+	req.Header["CIMObject"] = []string{"root%2Fcimv2"}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotImplemented || resp.Header.Get("CIMError") != "unsupported-operation" {
-		t.Errorf("POST /cimom = %d CIMError %q, want 501 unsupported-operation", resp.StatusCode, resp.Header.Get("CIMError"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("CIMOperation") != "MethodResponse" {
+		t.Errorf("GetClass = %d CIMOperation %q, want 200 MethodResponse", resp.StatusCode, resp.Header.Get("CIMOperation"))
+	}
+	for _, want := range []string{`<IMETHODRESPONSE NAME="GetClass">`, `<CLASS NAME="CIM_ManagedElement"`, `NAME="ElementName"`} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("no %s in the GetClass response:\n%s", want, got)
+		}
+	}
+	if strings.Contains(string(got), "<ERROR") {
+		t.Errorf("GetClass answered an error:\n%s", got)
+	}
+	// One log line per request, written as the response goes out.
+	if line := s.waitFor(t, "cim_method=GetClass"); !strings.Contains(line, "status=200") {
+		t.Errorf("request log line %q, want status=200", line)
 	}
 	if code := s.stop(t); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0; log:\n%s", code, strings.Join(s.log, "\n"))

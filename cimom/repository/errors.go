@@ -1,9 +1,10 @@
 package repository
 
 import (
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/shypecim/shypecim/cimom/cim"
 )
 
 // The errors of the store. Methods return them wrapped with what they concern
@@ -13,60 +14,60 @@ import (
 var (
 	// ErrInvalidNamespace: the namespace does not exist.
 	// CIM_ERR_INVALID_NAMESPACE (3).
-	ErrInvalidNamespace = errors.New("repository: invalid namespace")
+	ErrInvalidNamespace = newError("repository: invalid namespace", cim.StatusInvalidNamespace)
 
 	// ErrInvalidParameter: a name is not a valid CIM identifier or namespace name, or
 	// an instance does not fit its class (undeclared property, value of the wrong type,
 	// NULL key). CIM_ERR_INVALID_PARAMETER (4).
-	ErrInvalidParameter = errors.New("repository: invalid parameter")
+	ErrInvalidParameter = newError("repository: invalid parameter", cim.StatusInvalidParameter)
 
 	// ErrInvalidClass: the class an instance operation or an enumeration starts from
 	// does not exist. CIM_ERR_INVALID_CLASS (5).
-	ErrInvalidClass = errors.New("repository: invalid class")
+	ErrInvalidClass = newError("repository: invalid class", cim.StatusInvalidClass)
 
 	// ErrNotFound: the class, qualifier type or instance the operation is about does
 	// not exist (GetClass, ModifyClass, DeleteClass, DeleteQualifier, GetInstance,
 	// ModifyInstance, DeleteInstance). CIM_ERR_NOT_FOUND (6).
-	ErrNotFound = errors.New("repository: not found")
+	ErrNotFound = newError("repository: not found", cim.StatusNotFound)
 
 	// ErrClassHasChildren: ModifyClass on a class that has subclasses.
 	// CIM_ERR_CLASS_HAS_CHILDREN (8).
-	ErrClassHasChildren = errors.New("repository: class has subclasses")
+	ErrClassHasChildren = newError("repository: class has subclasses", cim.StatusClassHasChildren)
 
 	// ErrClassHasInstances: ModifyClass on a class that has instances.
 	// CIM_ERR_CLASS_HAS_INSTANCES (9).
-	ErrClassHasInstances = errors.New("repository: class has instances")
+	ErrClassHasInstances = newError("repository: class has instances", cim.StatusClassHasInstances)
 
 	// ErrInvalidSuperclass: the superclass of a new class does not exist, or
 	// ModifyClass would change the superclass. CIM_ERR_INVALID_SUPERCLASS (10).
-	ErrInvalidSuperclass = errors.New("repository: invalid superclass")
+	ErrInvalidSuperclass = newError("repository: invalid superclass", cim.StatusInvalidSuperclass)
 
 	// ErrAlreadyExists: the namespace, class or instance to create exists already.
 	// CIM_ERR_ALREADY_EXISTS (11).
-	ErrAlreadyExists = errors.New("repository: already exists")
+	ErrAlreadyExists = newError("repository: already exists", cim.StatusAlreadyExists)
 
 	// ErrAbstractClass: CreateInstance of an abstract class (DSP0004 §5.1.2.1).
 	// DSP0200 has no code of its own for it: CIM_ERR_FAILED (1).
-	ErrAbstractClass = errors.New("repository: class is abstract")
+	ErrAbstractClass = newError("repository: class is abstract", cim.StatusFailed)
 
 	// ErrQualifierTypeInUse: DeleteQualifier of a qualifier type that a class or an
 	// instance uses, or SetQualifier that would change the type of one in use.
 	// CIM_ERR_FAILED (1).
-	ErrQualifierTypeInUse = errors.New("repository: qualifier type in use")
+	ErrQualifierTypeInUse = newError("repository: qualifier type in use", cim.StatusFailed)
 
 	// ErrNamespaceNotEmpty: DeleteNamespace of a namespace that still holds classes
 	// or instances, or that belongs to the base schema. CIM_ERR_FAILED (1).
-	ErrNamespaceNotEmpty = errors.New("repository: namespace not empty")
+	ErrNamespaceNotEmpty = newError("repository: namespace not empty", cim.StatusFailed)
 
 	// ErrNotReplayed: a client-layer change to a store opened on a directory before
 	// Replay was called; it would overwrite what is on disk. A programming error:
 	// CIM_ERR_FAILED (1).
-	ErrNotReplayed = errors.New("repository: client layer not replayed yet")
+	ErrNotReplayed = newError("repository: client layer not replayed yet", cim.StatusFailed)
 
 	// ErrCorrupt: a file of the data directory cannot be decoded. It comes wrapped
 	// in a *FileError that names the file. CIM_ERR_FAILED (1); it is reported by
 	// Open, before the server serves anything.
-	ErrCorrupt = errors.New("repository: corrupt file")
+	ErrCorrupt = newError("repository: corrupt file", cim.StatusFailed)
 )
 
 // FileError reports a file of the data directory that cannot be read, decoded
@@ -95,3 +96,18 @@ func (e *FileError) Unwrap() error { return e.Err }
 func errorf(kind error, format string, args ...any) error {
 	return fmt.Errorf("%w: %s", kind, fmt.Sprintf(format, args...))
 }
+
+// statusError is the type of the Err variables: an error that names the CIM status
+// it stands for, so that the dispatcher translates every one of them in one place
+// (errors.As on interface{ CIMStatus() cim.Status }) without importing this package.
+type statusError struct {
+	msg    string
+	status cim.Status
+}
+
+func newError(msg string, status cim.Status) error { return &statusError{msg, status} }
+
+func (e *statusError) Error() string { return e.msg }
+
+// CIMStatus returns the CIM status code (DSP0200) the error stands for.
+func (e *statusError) CIMStatus() cim.Status { return e.status }

@@ -2,9 +2,11 @@
 // of the Xen CIM/API (sHype access control, security labels, virtual TPMs) over
 // CIM-XML.
 //
-// At this stage it loads the schema (the embedded project schema, or with --schema the
-// full DMTF schema and the project's classes on top) into the class repository, opens
-// the data directory, and listens; CIM operations arrive with the CIM-XML front end.
+// It loads the schema (the embedded project schema, or with --schema the full DMTF
+// schema and the project's classes on top) into the class repository, opens the data
+// directory, and serves CIM operations over HTTP (DSP0200, CIM-XML) on /cimom: the
+// cimom handler decodes each request and runs it on the dispatcher, which answers
+// from the repository and the providers registered with it.
 //
 // Usage:
 //
@@ -31,11 +33,18 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/shypecim/shypecim/cimom"
+	"github.com/shypecim/shypecim/cimom/dispatch"
 	"github.com/shypecim/shypecim/cimom/repository"
 	"github.com/shypecim/shypecim/internal/datadir"
 	"github.com/shypecim/shypecim/mof/compile"
 	"github.com/shypecim/shypecim/mof/schema"
+	"github.com/shypecim/shypecim/providers"
 )
+
+// bodyTimeout bounds the reading of a request body: 32 MiB, the largest body the
+// handler takes, at a slow 1 MiB/s.
+const bodyTimeout = time.Minute
 
 // version is the server's version; release builds set it with -ldflags "-X main.version=…".
 var version = "0.1.0"
@@ -136,13 +145,31 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 		log.Info("host boot simulated (--reset-host)")
 	}
 
+	d := dispatch.New(repo, dispatch.Options{Logger: log.WithField("component", "dispatch")})
+
+	// PROVIDERS: register the providers here, one d.Register(...) per provider, in a
+	// plain list (style.md §3.1: no init() registration). Classes without a provider
+	// are served from the repository's static instances.
+
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           notYet(log),
+		Handler: cimom.New(d, cimom.Options{
+			Logger:      log.WithField("component", "cimom"),
+			BodyTimeout: bodyTimeout,
+			// With an Authenticator (none yet), providers see the user.
+			WithUser: func(ctx context.Context, user string) context.Context {
+				return providers.WithPrincipal(ctx, providers.Principal{User: user})
+			},
+		}),
+		// No WriteTimeout nor ReadTimeout: a long enumeration streams for as long as
+		// it needs, and a read deadline passing during a request cancels its context
+		// in net/http. The header and the body have their own bounds, idle
+		// keep-alive connections theirs.
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -160,14 +187,4 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// notYet answers every request until the CIM-XML front end is in place: 501 with the
-// DSP0200 CIMError header for an unsupported operation.
-func notYet(log *logrus.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("CIMError", "unsupported-operation")
-		http.Error(w, "CIM operations are not served yet", http.StatusNotImplemented)
-		log.WithFields(logrus.Fields{"method": r.Method, "path": r.URL.Path, "remote": r.RemoteAddr}).Info("request refused: 501")
-	})
 }

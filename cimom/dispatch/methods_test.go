@@ -1,0 +1,104 @@
+package dispatch_test
+
+import (
+	"testing"
+
+	"github.com/shypecim/shypecim/cimom/cim"
+)
+
+func TestInvokeMethod(t *testing.T) {
+	b := cim.Base{Namespace: ns}
+	copyOf := &cim.Instance{ClassName: "T_Dyn"}
+	tests := []struct {
+		name       string
+		op         *cim.InvokeMethod
+		ret        any
+		out        []cim.ParamValue
+		wantTarget string
+		wantIn     []cim.ParamValue
+		wantRet    any
+		wantType   cim.Type
+		wantEmb    string
+		wantOut    []cim.ParamValue
+		wantStatus cim.Status
+	}{
+		{
+			name:       "static, untyped parameters as wbemcli sends them",
+			op:         &cim.InvokeMethod{Base: b, Target: &cim.ObjectPath{ClassName: "t_dyn"}, MethodName: "ping", Params: []cim.ParamValue{{Name: "msg", Value: "hi"}}},
+			ret:        7, // a Go int: typed from the declaration
+			out:        []cim.ParamValue{{Name: "echo", Value: "hi"}},
+			wantTarget: "root/test:T_Dyn",
+			wantIn:     []cim.ParamValue{{Name: "Msg", Type: cim.TypeString, Value: "hi"}},
+			wantRet:    uint32(7), wantType: cim.TypeUint32,
+			wantOut: []cim.ParamValue{{Name: "Echo", Type: cim.TypeString, Value: "hi"}},
+		},
+		{
+			name: "instance method, arrays and embedded instances",
+			op: &cim.InvokeMethod{Base: b, Target: dynPath("d1"), MethodName: "Rename", Params: []cim.ParamValue{
+				{Name: "NewName", Type: cim.TypeString, Value: "x"}, {Name: "Times", Value: []any{"1", "0x2"}}}},
+			ret:        "done",
+			out:        []cim.ParamValue{{Name: "Copy", Value: copyOf}},
+			wantTarget: `root/test:T_Dyn.Name="d1"`,
+			wantIn: []cim.ParamValue{{Name: "NewName", Type: cim.TypeString, Value: "x"},
+				{Name: "Times", Type: cim.TypeUint8, IsArray: true, Value: []any{uint8(1), uint8(2)}}},
+			wantRet: "done", wantType: cim.TypeString,
+			wantOut: []cim.ParamValue{{Name: "Copy", Type: cim.TypeString, Value: copyOf, EmbeddedObject: "instance"}},
+		},
+		{
+			name:       "NULL return value",
+			op:         &cim.InvokeMethod{Base: b, Target: &cim.ObjectPath{ClassName: "T_Dyn"}, MethodName: "Ping"},
+			wantTarget: "root/test:T_Dyn", wantType: cim.TypeUint32,
+		},
+		{
+			name:       "provider returns a value of the wrong type",
+			op:         &cim.InvokeMethod{Base: b, Target: &cim.ObjectPath{ClassName: "T_Dyn"}, MethodName: "Ping"},
+			ret:        "not a number",
+			wantStatus: cim.StatusFailed,
+		},
+		{
+			name:       "provider returns an undeclared parameter",
+			op:         &cim.InvokeMethod{Base: b, Target: &cim.ObjectPath{ClassName: "T_Dyn"}, MethodName: "Ping"},
+			ret:        uint32(0),
+			out:        []cim.ParamValue{{Name: "Nope", Value: "x"}},
+			wantStatus: cim.StatusFailed,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.prov.ret, f.prov.out = tt.ret, tt.out
+			if tt.wantStatus != cim.StatusOK {
+				if got := status(t, f.d, tt.op); got != tt.wantStatus {
+					t.Errorf("status %v, want %v", got, tt.wantStatus)
+				}
+				return
+			}
+			res := mustDo(t, f.d, tt.op)
+			if got := f.prov.target.String(); got != tt.wantTarget {
+				t.Errorf("target %s, want %s", got, tt.wantTarget)
+			}
+			if !sameParams(f.prov.in, tt.wantIn) {
+				t.Errorf("provider got %+v, want %+v", f.prov.in, tt.wantIn)
+			}
+			if !cim.EqualValues(res.ReturnValue, tt.wantRet) || res.ReturnType != tt.wantType || res.ReturnEmbeddedObject != tt.wantEmb {
+				t.Errorf("return %#v (%v, %q), want %#v (%v)", res.ReturnValue, res.ReturnType, res.ReturnEmbeddedObject, tt.wantRet, tt.wantType)
+			}
+			if !sameParams(res.OutParams, tt.wantOut) {
+				t.Errorf("out %+v, want %+v", res.OutParams, tt.wantOut)
+			}
+		})
+	}
+}
+
+func sameParams(a, b []cim.ParamValue) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Name != y.Name || x.Type != y.Type || x.IsArray != y.IsArray || x.EmbeddedObject != y.EmbeddedObject || !cim.EqualValues(x.Value, y.Value) {
+			return false
+		}
+	}
+	return true
+}
