@@ -61,7 +61,7 @@ type jQualifier struct {
 	Type       string   `json:"type"`
 	IsArray    bool     `json:"isArray,omitempty"`
 	Value      *jValue  `json:"value"`
-	Flavor     []string `json:"flavor"`
+	Flavor     []string `json:"flavor,omitempty"`
 	Propagated bool     `json:"propagated,omitempty"`
 }
 
@@ -72,7 +72,7 @@ type jProperty struct {
 	ArraySize      int          `json:"arraySize,omitempty"`
 	ReferenceClass string       `json:"referenceClass,omitempty"`
 	Value          *jValue      `json:"value"`
-	Qualifiers     []jQualifier `json:"qualifiers"`
+	Qualifiers     []jQualifier `json:"qualifiers,omitempty"`
 	ClassOrigin    string       `json:"classOrigin,omitempty"`
 	Propagated     bool         `json:"propagated,omitempty"`
 }
@@ -105,7 +105,7 @@ type jClass struct {
 
 type jInstance struct {
 	ClassName  string       `json:"className"`
-	Qualifiers []jQualifier `json:"qualifiers"`
+	Qualifiers []jQualifier `json:"qualifiers,omitempty"`
 	Properties []jProperty  `json:"properties"`
 }
 

@@ -307,7 +307,7 @@ func (s *Store) persist(tx *txn) error {
 			}
 			continue
 		}
-		data, err := json.MarshalIndent(f, "", "\t")
+		data, err := json.Marshal(f) // compact: the client layer may hold many instances
 		if err != nil {
 			return fmt.Errorf("repository: encoding namespace %s: %w", n.name, err)
 		}

@@ -523,14 +523,48 @@ func TestFileContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`"format": "` + fileFormat + `"`,
-		`"namespace": "root/test"`,
-		`"deletedClasses": [` + "\n\t\t\"B\"\n\t]",
-		`"t": "string"`,
-		`"v": "x"`,
+		`"format":"` + fileFormat + `"`,
+		`"namespace":"root/test"`,
+		`"deletedClasses":["B"]`,
+		`"t":"string"`,
+		`"v":"x"`,
 	} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("file content lacks %s:\n%s", want, data)
 		}
+	}
+}
+
+func TestBatchPersistsOnceAndAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := openLoaded(t, dir)
+	// A failing batch changes nothing.
+	err := s.Batch(func(b *Batch) error {
+		if err := b.CreateNamespace("batch/ns"); err != nil {
+			return err
+		}
+		return b.CreateNamespace("batch/ns")
+	})
+	if !errors.Is(err, ErrAlreadyExists) || s.HasNamespace("batch/ns") {
+		t.Fatalf("failing batch: err %v, namespace exists %v", err, s.HasNamespace("batch/ns"))
+	}
+	err = s.Batch(func(b *Batch) error {
+		if b.HasNamespace("batch/ns") {
+			t.Error("the failed batch left its namespace")
+		}
+		if err := b.CreateNamespace("batch/ns"); err != nil {
+			return err
+		}
+		if !b.HasNamespace("batch/ns") {
+			t.Error("HasNamespace does not see the batch's own change")
+		}
+		return b.CreateNamespace("batch/other")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := openLoaded(t, dir)
+	if !s2.HasNamespace("batch/ns") || !s2.HasNamespace("batch/other") {
+		t.Errorf("namespaces of the batch after reopening: %v", s2.Namespaces())
 	}
 }

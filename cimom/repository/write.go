@@ -152,18 +152,20 @@ func (tx *txn) clientNS(ns string) (*namespace, error) {
 // CreateNamespace creates the empty namespace ns. Namespace names are
 // case-insensitive and compared without surrounding '/'; the spelling given is kept.
 func (s *Store) CreateNamespace(ns string) error {
-	return s.update(true, func(tx *txn) error {
-		key := nsKey(ns)
-		if tx.st.nss[key] != nil {
-			return errorf(ErrAlreadyExists, "namespace %s", ns)
-		}
-		if !validNamespace(ns) {
-			return errorf(ErrInvalidParameter, "namespace name %q", ns)
-		}
-		tx.setNS(key, &namespace{owner: tx, name: strings.Trim(ns, "/"), created: true})
-		tx.dirty[key] = true
-		return nil
-	})
+	return s.update(true, func(tx *txn) error { return tx.createNamespace(ns) })
+}
+
+func (tx *txn) createNamespace(ns string) error {
+	key := nsKey(ns)
+	if tx.st.nss[key] != nil {
+		return errorf(ErrAlreadyExists, "namespace %s", ns)
+	}
+	if !validNamespace(ns) {
+		return errorf(ErrInvalidParameter, "namespace name %q", ns)
+	}
+	tx.setNS(key, &namespace{owner: tx, name: strings.Trim(ns, "/"), created: true})
+	tx.dirty[key] = true
+	return nil
 }
 
 // DeleteNamespace deletes namespace ns, which must have been created by a client and
@@ -192,13 +194,15 @@ func (s *Store) DeleteNamespace(ns string) error {
 // the same name (DSP0200 SetQualifier). A qualifier type that classes or instances
 // use may change its scope, flavor and default, not its type: ErrQualifierTypeInUse.
 func (s *Store) SetQualifierType(ns string, qt *cim.QualifierType) error {
-	return s.update(true, func(tx *txn) error {
-		n, err := tx.clientNS(ns)
-		if err != nil {
-			return err
-		}
-		return tx.setQualifierType(n, qt, fromClient)
-	})
+	return s.update(true, func(tx *txn) error { return tx.setClientQualifierType(ns, qt) })
+}
+
+func (tx *txn) setClientQualifierType(ns string, qt *cim.QualifierType) error {
+	n, err := tx.clientNS(ns)
+	if err != nil {
+		return err
+	}
+	return tx.setQualifierType(n, qt, fromClient)
 }
 
 func (tx *txn) setQualifierType(n *namespace, qt *cim.QualifierType, o origin) error {
@@ -325,13 +329,15 @@ func (n *namespace) qualifierUser(k string) string {
 // ErrAlreadyExists when the class exists, ErrInvalidSuperclass when its superclass
 // does not.
 func (s *Store) CreateClass(ns string, c *cim.Class) error {
-	return s.update(true, func(tx *txn) error {
-		n, err := tx.clientNS(ns)
-		if err != nil {
-			return err
-		}
-		return tx.addClass(n, c, fromClient)
-	})
+	return s.update(true, func(tx *txn) error { return tx.createClass(ns, c) })
+}
+
+func (tx *txn) createClass(ns string, c *cim.Class) error {
+	n, err := tx.clientNS(ns)
+	if err != nil {
+		return err
+	}
+	return tx.addClass(n, c, fromClient)
 }
 
 func (tx *txn) addClass(n *namespace, c *cim.Class, o origin) error {
@@ -522,17 +528,53 @@ func (tx *txn) deleteClass(n *namespace, name string) error {
 func (s *Store) CreateInstance(ns string, inst *cim.Instance) (*cim.ObjectPath, error) {
 	var path *cim.ObjectPath
 	err := s.update(true, func(tx *txn) error {
-		n, err := tx.clientNS(ns)
-		if err != nil {
-			return err
-		}
-		e, err := tx.addInstance(n, inst, true, create)
-		if err == nil {
-			path = e.path
-		}
+		var err error
+		path, err = tx.createInstance(ns, inst)
 		return err
 	})
 	return path, err
+}
+
+func (tx *txn) createInstance(ns string, inst *cim.Instance) (*cim.ObjectPath, error) {
+	n, err := tx.clientNS(ns)
+	if err != nil {
+		return nil, err
+	}
+	e, err := tx.addInstance(n, inst, true, create)
+	if err != nil {
+		return nil, err
+	}
+	return e.path, nil
+}
+
+// Batch runs several creations of the client layer as one change: fn's calls are
+// checked as they come, and on success written to disk with one write per namespace
+// and published together; if fn or a write fails nothing changes. It makes loading
+// many classes or instances (mofc load) cost one file write instead of one per object.
+func (s *Store) Batch(fn func(b *Batch) error) error {
+	return s.update(true, func(tx *txn) error { return fn(&Batch{tx: tx}) })
+}
+
+// Batch collects changes for Store.Batch; it is valid only inside fn.
+type Batch struct{ tx *txn }
+
+// CreateNamespace is Store.CreateNamespace within the batch.
+func (b *Batch) CreateNamespace(ns string) error { return b.tx.createNamespace(ns) }
+
+// HasNamespace reports whether ns exists, counting the batch's own changes.
+func (b *Batch) HasNamespace(ns string) bool { return b.tx.st.nss[nsKey(ns)] != nil }
+
+// SetQualifierType is Store.SetQualifierType within the batch.
+func (b *Batch) SetQualifierType(ns string, qt *cim.QualifierType) error {
+	return b.tx.setClientQualifierType(ns, qt)
+}
+
+// CreateClass is Store.CreateClass within the batch.
+func (b *Batch) CreateClass(ns string, c *cim.Class) error { return b.tx.createClass(ns, c) }
+
+// CreateInstance is Store.CreateInstance within the batch.
+func (b *Batch) CreateInstance(ns string, inst *cim.Instance) (*cim.ObjectPath, error) {
+	return b.tx.createInstance(ns, inst)
 }
 
 // ModifyInstance replaces the instance of namespace ns that has the path of inst

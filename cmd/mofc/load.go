@@ -61,9 +61,11 @@ func load(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "nothing stored")
 		return 1
 	}
-	if err := c.Result().WriteTo(clientSink{repo}); err != nil {
+	// One batch: everything is stored with one write, or nothing is.
+	err = repo.Batch(func(b *repository.Batch) error { return c.Result().WriteTo(clientSink{b}) })
+	if err != nil {
 		fmt.Fprintln(stderr, "mofc:", err)
-		fmt.Fprintln(stdout, "stored in part; the rest failed")
+		fmt.Fprintln(stdout, "nothing stored")
 		return 1
 	}
 	fmt.Fprintf(stdout, "stored %s in %s\n", c.Result().Counts(), *data)
@@ -72,7 +74,7 @@ func load(args []string, stdout, stderr io.Writer) int {
 
 // clientSink stores declarations as a client's CreateClass and CreateInstance would,
 // so that they are persisted.
-type clientSink struct{ r *repository.Store }
+type clientSink struct{ r *repository.Batch }
 
 func (s clientSink) namespace(ns string) error {
 	if s.r.HasNamespace(ns) {
