@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -216,5 +217,37 @@ func TestWbemcliWrites(t *testing.T) {
 	wbemOK(t, "di", alice)
 	if _, errs, code := wbemcli(t, "gi", alice); code != 16 || !strings.Contains(errs, "CIM_ERR_NOT_FOUND") {
 		t.Errorf("gi after di: exit %d, %q", code, errs)
+	}
+}
+
+// TestWbemcliInterop reads the interop namespace as a client discovering the server
+// does, and calls methods (cm, cmx) on a registered profile.
+func TestWbemcliInterop(t *testing.T) {
+	s := startServer(t)
+	I := "http://" + s.addr + "/interop"
+	out := wbemOK(t, "ein", I+":CIM_Namespace")
+	if strings.Count(out, "\n") != 2 || !strings.Contains(out, `Name="interop"`) || !strings.Contains(out, `Name="root/cimv2"`) {
+		t.Errorf("CIM_Namespace instances:\n%s", out)
+	}
+	out = wbemOK(t, "ei", I+":CIM_ObjectManager")
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, `ElementName="shypecim"`) || !regexp.MustCompile(`Description="shypecim version \d+\.\d+\.\d+"`).MatchString(out) {
+		t.Errorf("CIM_ObjectManager:\n%s", out)
+	}
+	profile := I + `:CIM_RegisteredProfile.InstanceID="DMTF+Profile Registration+1.0.0"`
+	if out := wbemOK(t, "ain", "-ac", "CIM_ElementConformsToProfile", profile); !strings.Contains(out, ":CIM_ObjectManager.") {
+		t.Errorf("central instance of Profile Registration:\n%s", out)
+	}
+	if got, want := wbemOK(t, "cm", profile, "OpenConformantInstances"), s.addr+`/interop:CIM_RegisteredProfile.InstanceID="DMTF+Profile Registration+1.0.0" OpenConformantInstances: 1`+"\n"; got != want {
+		t.Errorf("cm:\n got: %q\nwant: %q", got, want)
+	}
+	if got, want := wbemOK(t, "cmx", profile, `CloseConformantInstances.EnumerationContext="x"`), `<METHODRESPONSE NAME="CloseConformantInstances"><RETURNVALUE PARAMTYPE="uint32"><VALUE>1</VALUE></RETURNVALUE></METHODRESPONSE>`+"\n"; got != want {
+		t.Errorf("cmx:\n got: %q\nwant: %q", got, want)
+	}
+	// A method the class does not declare, and a non-static method on the class.
+	if _, errs, code := wbemcli(t, "cm", profile, "Frobnicate"); code != 16 || !strings.Contains(errs, "CIM_ERR_METHOD_NOT_FOUND") {
+		t.Errorf("cm of an undeclared method: exit %d, %q", code, errs)
+	}
+	if _, errs, code := wbemcli(t, "cm", I+":CIM_RegisteredProfile", "GetCentralInstances"); code != 16 || !strings.Contains(errs, "CIM_ERR_INVALID_PARAMETER") {
+		t.Errorf("cm of an instance method on the class: exit %d, %q", code, errs)
 	}
 }

@@ -40,6 +40,7 @@ import (
 	"github.com/shypecim/shypecim/mof/compile"
 	"github.com/shypecim/shypecim/mof/schema"
 	"github.com/shypecim/shypecim/providers"
+	"github.com/shypecim/shypecim/providers/interop"
 )
 
 // bodyTimeout bounds the reading of a request body: 32 MiB, the largest body the
@@ -147,9 +148,18 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 
 	d := dispatch.New(repo, dispatch.Options{Logger: log.WithField("component", "dispatch")})
 
-	// PROVIDERS: register the providers here, one d.Register(...) per provider, in a
-	// plain list (style.md §3.1: no init() registration). Classes without a provider
-	// are served from the repository's static instances.
+	// Providers, in a plain list (style.md §3.1: no init() registration). Classes
+	// without a provider are served from the repository's static instances.
+	regs := interop.New(interop.Options{
+		Namespaces: repo,
+		Version:    version,
+		Lookup:     repo.Class,
+	}).Registrations()
+	for _, r := range regs {
+		if err := d.Register(r); err != nil {
+			return fmt.Errorf("registering providers: %w", err)
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
