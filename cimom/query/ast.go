@@ -2,7 +2,9 @@ package query
 
 import (
 	"regexp"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/shypecim/shypecim/cimom/cim"
 )
@@ -106,10 +108,32 @@ const (
 // propRef is a property operand: a name, then names of properties of embedded
 // instances ("SourceInstance.Name"), and an optional array index.
 type propRef struct {
-	pos   int
-	path  []string
-	index int // -1: none
-	sp    special
+	pos  int
+	path []string
+	// scopes holds, for CQL's scoped names ("SourceInstance.CIM_Foo::Name"), the
+	// class each name is taken from, "" for an unscoped name; nil when none is.
+	scopes []string
+	index  int // -1: none
+	sp     special
+	// hint is where the first name was found in the last instance: instances of
+	// a class come with their properties in the same order, so that the next
+	// lookup usually costs one comparison instead of a scan.
+	hint atomic.Int32
+}
+
+// first returns the property of inst named by the first name of r, or nil.
+func (r *propRef) first(inst *cim.Instance) *cim.Property {
+	name := r.path[0]
+	if h := int(r.hint.Load()); h < len(inst.Properties) && strings.EqualFold(inst.Properties[h].Name, name) {
+		return &inst.Properties[h]
+	}
+	for i := range inst.Properties {
+		if strings.EqualFold(inst.Properties[i].Name, name) {
+			r.hint.Store(int32(i))
+			return &inst.Properties[i]
+		}
+	}
+	return nil
 }
 
 // operandKind tells what an operand is.

@@ -38,11 +38,16 @@
 //
 // The spellings differ a little. WQL accepts != for <> and strings in single or
 // double quotes; CQL only <> and single quotes. Strings escape with a backslash
-// (\\ \' \" \b \t \n \f \r \uXXXX) or a doubled quote. CQL names may be qualified
-// by the FROM class or its alias ("CIM_Foo.Name", "F.Name", "SELECT F.*"), and the
-// class or alias alone stands for the instance itself: "WHERE F ISA CIM_Bar".
-// WQL names the instance __THIS and its class name __CLASS (WMI's system
-// properties); both work in CQL too.
+// (\\ \' \" \b \t \n \f \r \uXXXX) or a doubled quote; before any other character
+// the backslash stays, so that LIKE patterns such as 'a\.b' reach the matcher.
+//
+// CQL names may be qualified by the FROM class or its alias ("CIM_Foo.Name",
+// "F.Name", "SELECT F.*"), and the class or alias alone stands for the instance
+// itself: "WHERE F ISA CIM_Bar". In WHERE, a CQL name may be scoped by a class,
+// DSP0202's way into embedded instances: "SourceInstance.CIM_Foo::Name" is NULL
+// unless SourceInstance is a CIM_Foo (or a subclass), and Validate checks Name
+// against CIM_Foo. WQL names the instance __THIS and its class name __CLASS (WMI's
+// system properties); both work in CQL too.
 //
 // ISA is true when the left side is, or refers to, an instance of the class or of
 // one of its subclasses. The left side is an embedded instance (WMI's
@@ -55,6 +60,8 @@
 // CQL the basic regular expressions of DSP0202 (. any character, * repeats the
 // character before, \ escapes); FQL the regular expressions of DSP1001 (. [set]
 // [set]^ * + ? {m,n} ( ) | ^ $ \). The pattern must match the whole string.
+// Patterns are compiled when the query is parsed; one whose automaton would
+// exceed about 20,000 instructions is refused as too complex.
 //
 // Comparisons follow the CIM type of the instance's value. Numbers compare by value
 // across all integer and real types (a real32 at real32 precision); strings and
@@ -71,8 +78,8 @@
 // WHERE clause that is UNKNOWN does not match. Only IS [NOT] NULL tests for NULL.
 //
 // Not supported in WQL and CQL: joins and more than one FROM class, arithmetic,
-// functions (CQL's UPPER, CLASSQUALIFIER, DATETIME(...)...), CQL's scope operator
-// "::", "ANY x IN a SATISFIES (...)", ORDER BY, DISTINCT and FIRST, WMI's
+// functions (CQL's UPPER, CLASSQUALIFIER, DATETIME(...)...), scoped names in the
+// select list, "ANY x IN a SATISFIES (...)", ORDER BY, DISTINCT and FIRST, WMI's
 // ASSOCIATORS OF / REFERENCES OF, schema queries and the WITHIN / GROUP clauses of
 // event queries.
 //

@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/shypecim/shypecim/cimom/cim"
 )
@@ -15,8 +16,9 @@ type evaluator struct {
 	// NULL <> x is true for a non-NULL x, every other predicate on NULL is false.
 	// Otherwise (WQL, CQL) a predicate on NULL is UNKNOWN.
 	twoValued bool
-	// lookup finds a class by name for ISA; nil: ISA compares names only.
-	lookup func(string) *cim.Class
+	// lookup finds a class by name for ISA; unset: ISA compares names only. It is
+	// atomic so that Validate may run while other goroutines Match.
+	lookup atomic.Pointer[func(string) *cim.Class]
 }
 
 // errorf returns the *cim.Error of an expression that cannot be evaluated on this
@@ -28,6 +30,9 @@ func (e *evaluator) errorf(pos int, format string, args ...any) error {
 }
 
 func (e *evaluator) run(n node, inst *cim.Instance) (bool, error) {
+	if inst == nil {
+		return false, &cim.Error{Code: cim.StatusFailed, Description: "query: no instance to match"}
+	}
 	if n == nil {
 		return true, nil
 	}
@@ -101,12 +106,23 @@ func (e *evaluator) operand(o *operand, inst *cim.Instance) (val, error) {
 			case nil:
 				return val{}, nil
 			case *cim.Instance:
+				if x == nil {
+					return val{}, nil
+				}
 				cur = x
 			default:
 				return val{}, e.errorf(p.pos, "property %s is not an embedded instance", strings.Join(p.path[:i], "."))
 			}
 		}
-		prop := cur.Property(name)
+		if r := p.scopes; r != nil && r[i] != "" && !e.isA(cur.ClassName, r[i]) {
+			return val{}, nil // a scoped property of another class: NULL
+		}
+		var prop *cim.Property
+		if i == 0 {
+			prop = p.first(inst)
+		} else {
+			prop = cur.Property(name)
+		}
 		if prop == nil {
 			return val{}, nil
 		}
@@ -129,7 +145,7 @@ func (e *evaluator) operand(o *operand, inst *cim.Instance) (val, error) {
 }
 
 // nullRule gives the result of op when a or b is NULL.
-func (e *evaluator) nullRule(op cmpOp, a, b val) tri {
+func (e *evaluator) nullRule(op cmpOp, a, b *val) tri {
 	if !e.twoValued {
 		return tUnknown
 	}
@@ -153,7 +169,7 @@ func (n *cmpNode) eval(e *evaluator, inst *cim.Instance) (tri, error) {
 		return tFalse, err
 	}
 	if n.q == qNone {
-		return e.compare(n.pos, n.op, a, b)
+		return e.compare(n.pos, n.op, &a, &b)
 	}
 	if a.k == vNull {
 		if e.twoValued {
@@ -165,7 +181,8 @@ func (n *cmpNode) eval(e *evaluator, inst *cim.Instance) (tri, error) {
 		return tFalse, e.errorf(n.pos, "ANY and EVERY need an array, have %s", kindNames[a.k])
 	}
 	return e.quantify(n.q, len(a.arr), func(i int) (tri, error) {
-		return e.compare(n.pos, n.op, valueOf(a.arr[i]), b)
+		x := valueOf(a.arr[i])
+		return e.compare(n.pos, n.op, &x, &b)
 	})
 }
 
@@ -197,13 +214,12 @@ func (e *evaluator) quantify(q quant, n int, f func(int) (tri, error)) (tri, err
 }
 
 // compare applies op to two evaluated operands, by the type of the property.
-func (e *evaluator) compare(pos int, op cmpOp, a, b val) (tri, error) {
+func (e *evaluator) compare(pos int, op cmpOp, a, b *val) (tri, error) {
 	if a.k == vNull || b.k == vNull {
 		return e.nullRule(op, a, b), nil
 	}
-	if b.lit != nil && a.lit == nil {
-		// Let the instance's value decide the type: a literal on the right.
-	} else if a.lit != nil && b.lit == nil {
+	if a.lit != nil && b.lit == nil {
+		// The instance's value decides the type: put the literal on the right.
 		a, b, op = b, a, op.flip()
 	}
 	mismatch := func() (tri, error) {
@@ -312,7 +328,7 @@ func (e *evaluator) arrayEqual(pos int, op cmpOp, na, nb int, at func(int) (val,
 			eq = x.k == y.k
 			continue
 		}
-		t, err := e.compare(pos, opEQ, x, y)
+		t, err := e.compare(pos, opEQ, &x, &y)
 		if err != nil {
 			return tFalse, err
 		}
@@ -384,10 +400,11 @@ func (e *evaluator) isA(class, target string) bool {
 		if strings.EqualFold(class, target) {
 			return true
 		}
-		if e.lookup == nil {
+		lookup := e.lookup.Load()
+		if lookup == nil {
 			return false
 		}
-		c := e.lookup(class)
+		c := (*lookup)(class)
 		if c == nil {
 			return false
 		}

@@ -24,7 +24,8 @@ func ParseFilter(lang, text string) (*Filter, error) {
 		return nil, &cim.Error{Code: cim.StatusQueryLanguageNotSupported,
 			Description: fmt.Sprintf("filter query language %q is not supported: use DMTF:FQL", lang)}
 	}
-	f := &Filter{text: text, eval: evaluator{d: fql, src: text, twoValued: true}}
+	f := &Filter{text: text}
+	f.eval.d, f.eval.src, f.eval.twoValued = fql, text, true
 	if err := run(func() {
 		p := newParser(fql, text)
 		f.expr = p.expr()
@@ -54,7 +55,7 @@ func containsFold(list []string, s string) bool {
 // Match reports whether inst passes the filter. As DSP0212 says, a property the
 // instance lacks is NULL, and NULL = NULL is true, NULL <> x true for a non-NULL x,
 // any other comparison with NULL false. A comparison the types do not allow gives
-// a *cim.Error with cim.StatusInvalidQuery.
+// a *cim.Error with cim.StatusInvalidQuery, a nil inst one with cim.StatusFailed.
 func (f *Filter) Match(inst *cim.Instance) (bool, error) {
 	return f.eval.run(f.expr, inst)
 }

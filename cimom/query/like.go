@@ -35,7 +35,7 @@ func likePattern(d dialect, pat string) (*regexp.Regexp, error) {
 		return nil, err
 	}
 	b.WriteString(`)$`)
-	re, err := regexp.Compile(b.String())
+	tree, err := syntax.Parse(b.String(), syntax.Perl)
 	if err != nil {
 		var se *syntax.Error
 		if errors.As(err, &se) {
@@ -43,7 +43,36 @@ func likePattern(d dialect, pat string) (*regexp.Regexp, error) {
 		}
 		return nil, err
 	}
-	return re, nil
+	// Counted repetitions multiply a program's size: bound it, so that a filter
+	// cannot make the server compile a huge automaton.
+	if regexSize(tree) > maxPatternSize {
+		return nil, errors.New("pattern too complex")
+	}
+	return regexp.Compile(b.String())
+}
+
+// maxPatternSize bounds the estimated number of instructions of a LIKE pattern.
+const maxPatternSize = 20000
+
+// regexSize estimates the number of instructions re compiles to, saturating just
+// above maxPatternSize.
+func regexSize(re *syntax.Regexp) int {
+	n := 1
+	switch re.Op {
+	case syntax.OpLiteral:
+		n = len(re.Rune)
+	case syntax.OpRepeat:
+		times := re.Max
+		if times < 0 {
+			times = re.Min + 1
+		}
+		n = 1 + regexSize(re.Sub[0])*max(times, 1)
+	default:
+		for _, sub := range re.Sub {
+			n += regexSize(sub) + 1
+		}
+	}
+	return min(n, maxPatternSize+1)
 }
 
 // classChar writes r for use inside a Go character class.

@@ -278,13 +278,30 @@ func (p *parser) number() *literal {
 	return l
 }
 
-// property := name {"." name} ["[" integer "]"]
+// property := scoped {"." scoped} ["[" integer "]"]
+// scoped   := [class "::"] name        (the scope: CQL only)
 func (p *parser) property() *propRef {
-	first := p.name("a property name")
-	r := &propRef{pos: first.pos, path: []string{first.text}, index: -1}
-	for p.tok.kind == tDot {
+	r := &propRef{pos: p.tok.pos, index: -1}
+	what := "a property name"
+	for {
+		n := p.name(what).text
+		scope := ""
+		if p.tok.kind == tScope {
+			p.advance()
+			scope, n = n, p.name(`a property name after "::"`).text
+			if r.scopes == nil {
+				r.scopes = make([]string, len(r.path), len(r.path)+1)
+			}
+		}
+		r.path = append(r.path, n)
+		if r.scopes != nil {
+			r.scopes = append(r.scopes, scope)
+		}
+		if p.tok.kind != tDot {
+			break
+		}
 		p.advance()
-		r.path = append(r.path, p.name("a property name after \".\"").text)
+		what = `a property name after "."`
 	}
 	if p.tok.kind == tLBrack {
 		p.advance()

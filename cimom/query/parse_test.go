@@ -128,6 +128,7 @@ func TestParseErrors(t *testing.T) {
 		{"WQL", "SELECT * FROM X WHERE A[x] = 1", 1, 25, "want an array index"},
 		{"WQL", "SELECT * FROM X WHERE ANY A IS NULL", 1, 23, "do not apply to IS NULL"},
 		{"WQL", "SELECT * FROM X WHERE A = - B", 1, 29, "want a number after the sign"},
+		{"WQL", "SELECT * FROM X WHERE A = -B", 1, 28, "want a number after the sign"},
 		{"WQL", "SELECT * FROM X WHERE A = TRUE AND", 1, 35, "want a property name or a literal"},
 		{"WQL", "SELECT *, A FROM X", 1, 9, "want FROM"},
 		{"WQL", "SELECT A, * FROM X", 1, 11, "want a property name"},
@@ -144,6 +145,9 @@ func TestParseErrors(t *testing.T) {
 		{"DMTF:CQL", "SELECT * FROM X F G", 1, 19, "want WHERE or the end"},
 		{"DMTF:CQL", "SELECT * FROM X WHERE A LIKE '*a'", 1, 30, "must follow a character"},
 		{"DMTF:CQL", "SELECT F FROM X F", 1, 8, "is not a property"},
+		{"DMTF:CQL", "SELECT * FROM X WHERE E.C:: = 1", 1, 29, `want a property name after "::"`},
+		{"DMTF:CQL", "SELECT * FROM X WHERE E.C: = 1", 1, 26, "unexpected character ':'"},
+		{"WQL", "SELECT * FROM X WHERE E.C::N = 1", 1, 26, "unexpected character ':'"},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.lang, tt.text)
@@ -187,6 +191,7 @@ func TestParseFilterErrors(t *testing.T) {
 		{"A LIKE 'a**'", 8, "bad LIKE pattern"},
 		{"A LIKE 'a{x}'", 8, "malformed {m,n}"},
 		{"A LIKE '[]'", 8, "empty [ ] set"},
+		{"A LIKE '" + strings.Repeat(".{1000}", 30) + "'", 8, "pattern too complex"},
 		{"A = 0xZ", 5, "without digits"},
 		{"A = 102B", 5, "malformed number"},
 		{"ANY A = {1}", 9, "not an array"},

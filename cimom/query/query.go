@@ -8,7 +8,7 @@ import (
 )
 
 // Query is a parsed WQL or DMTF:CQL query: SELECT list FROM class [WHERE expr].
-// After Validate it may be used by many goroutines at once.
+// It may be used by many goroutines at once.
 type Query struct {
 	d         dialect
 	text      string
@@ -41,7 +41,7 @@ func Parse(lang, text string) (*Query, error) {
 	if err := run(func() { q.parse() }); err != nil {
 		return nil, syntaxError(d, err)
 	}
-	q.eval = evaluator{d: d, src: text}
+	q.eval.d, q.eval.src = d, text
 	return q, nil
 }
 
@@ -138,9 +138,12 @@ func (q *Query) isSelf(name string) bool {
 
 // qualify resolves the special names of a property operand.
 func (q *Query) qualify(p *parser, r *propRef) {
-	if len(r.path) > 1 && q.isSelf(r.path[0]) {
+	if len(r.path) > 1 && q.isSelf(r.path[0]) && (r.scopes == nil || r.scopes[0] == "") {
 		r.path = r.path[1:]
-	} else if len(r.path) == 1 {
+		if r.scopes != nil {
+			r.scopes = r.scopes[1:]
+		}
+	} else if len(r.path) == 1 && r.scopes == nil {
 		switch {
 		case q.isSelf(r.path[0]), strings.EqualFold(r.path[0], "__THIS"):
 			r.sp = spThis
@@ -170,7 +173,8 @@ func (q *Query) SelectList() []string {
 // and real types, strings case-sensitively, datetimes by value, references as
 // object paths. A comparison with NULL is UNKNOWN, and UNKNOWN at the top is false.
 // A comparison the types do not allow (a string with a number, booleans with <)
-// gives a *cim.Error with cim.StatusInvalidQuery.
+// gives a *cim.Error with cim.StatusInvalidQuery, a nil inst one with
+// cim.StatusFailed.
 func (q *Query) Match(inst *cim.Instance) (bool, error) {
 	return q.eval.run(q.where, inst)
 }
@@ -179,7 +183,7 @@ func (q *Query) Match(inst *cim.Instance) (bool, error) {
 // instance's order, or inst itself for SELECT *. The copy shares the values (and
 // the qualifiers) with inst.
 func (q *Query) Project(inst *cim.Instance) *cim.Instance {
-	if q.sel == nil {
+	if q.sel == nil || inst == nil {
 		return inst
 	}
 	out := &cim.Instance{ClassName: inst.ClassName, Qualifiers: inst.Qualifiers,
@@ -199,9 +203,12 @@ func (q *Query) Project(inst *cim.Instance) *cim.Instance {
 // properties named in SELECT and WHERE exist in it (and in the embedded instance
 // classes that EmbeddedInstance qualifiers name), and each comparison with a
 // literal fits the property's type. Any failure is a *cim.Error with
-// cim.StatusInvalidQuery. Validate also keeps lookup, which ISA then uses to know
-// subclasses: call it before Match, not concurrently with it.
+// cim.StatusInvalidQuery. A successful Validate also keeps lookup, which ISA then
+// uses to know subclasses.
 func (q *Query) Validate(lookup func(class string) *cim.Class) error {
+	if lookup == nil {
+		return &cim.Error{Code: cim.StatusFailed, Description: "query: Validate without a schema"}
+	}
 	c := lookup(q.class)
 	if c == nil {
 		return q.invalid(0, "class %s does not exist", q.class)
@@ -217,7 +224,7 @@ func (q *Query) Validate(lookup func(class string) *cim.Class) error {
 			return err
 		}
 	}
-	q.eval.lookup = lookup
+	q.eval.lookup.Store(&lookup)
 	return nil
 }
 

@@ -17,6 +17,7 @@ const (
 	fql
 )
 
+// String returns the language's name as clients write it.
 func (d dialect) String() string {
 	switch d {
 	case cql:
@@ -52,6 +53,7 @@ const (
 	tStar
 	tPlus
 	tMinus
+	tScope // "::", CQL
 )
 
 var tokNames = [...]string{
@@ -59,6 +61,7 @@ var tokNames = [...]string{
 	tEQ: `"="`, tNE: `"<>"`, tLT: `"<"`, tLE: `"<="`, tGT: `">"`, tGE: `">="`,
 	tLParen: `"("`, tRParen: `")"`, tLBrack: `"["`, tRBrack: `"]"`, tLBrace: `"{"`, tRBrace: `"}"`,
 	tComma: `","`, tDot: `"."`, tStar: `"*"`, tPlus: `"+"`, tMinus: `"-"`,
+	tScope: `"::"`,
 }
 
 // token is one lexical token; pos is its byte offset in the query text.
@@ -90,6 +93,8 @@ type SyntaxError struct {
 	Msg          string
 }
 
+// Error returns "column C: message", with the line first for a query of several
+// lines.
 func (e *SyntaxError) Error() string {
 	if e.Line > 1 {
 		return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
@@ -194,6 +199,12 @@ func (s *scanner) next() token {
 		return one(tPlus)
 	case '-':
 		return one(tMinus)
+	case ':':
+		if s.d == cql && s.peekByte(1) == ':' {
+			s.off++
+			return one(tScope)
+		}
+		s.fail(start, "unexpected character ':'")
 	case '.':
 		if isDigit(s.peekByte(1)) {
 			return s.number()

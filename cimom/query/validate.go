@@ -80,13 +80,17 @@ func (v *validator) prop(r *propRef) (ptype, error) {
 			if !isEmbedded(p) || p.IsArray {
 				return pt, v.q.invalid(r.pos, "property %s is not an embedded instance", strings.Join(r.path[:i], "."))
 			}
-			cn := p.Qualifiers.String("EmbeddedInstance")
-			if cn == "" {
-				return pt, nil
+			if c = v.lookup(p.Qualifiers.String("EmbeddedInstance")); c == nil && r.scopes == nil {
+				return pt, nil // an EmbeddedObject: any class
 			}
-			if c = v.lookup(cn); c == nil {
-				return pt, nil
+		}
+		if r.scopes != nil && r.scopes[i] != "" {
+			// The scope names the class the property comes from.
+			if c = v.lookup(r.scopes[i]); c == nil {
+				return pt, v.q.invalid(r.pos, "class %s does not exist", r.scopes[i])
 			}
+		} else if c == nil {
+			return pt, nil
 		}
 		if p = c.Property(name); p == nil {
 			return pt, v.q.invalid(r.pos, "class %s has no property %s", c.Name, name)
@@ -187,7 +191,10 @@ func (v *validator) cmp(n *cmpNode) error {
 		return nil
 	}
 	if n.r.kind == oArray || n.r.kind == oProp && r.isArray {
-		if n.q != qNone || !l.isArray {
+		if n.q != qNone {
+			return v.q.invalid(n.pos, "ANY and EVERY compare each element with a scalar; %s is an array", r.name)
+		}
+		if !l.isArray {
 			return v.q.invalid(n.pos, "%s is not an array", l.name)
 		}
 		if n.op.ordering() {

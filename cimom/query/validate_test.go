@@ -26,6 +26,10 @@ func TestValidate(t *testing.T) {
 		{"WQL", "SELECT * FROM Test_Thing WHERE U32 = NULL AND NullStr IS NULL AND U8 < R64 AND 5 > S8", "", 0},
 		{"DMTF:CQL", "SELECT T.U32 FROM Test_Thing T WHERE T.Str = 'x' AND T ISA Test_Base", "", 0},
 
+		{"DMTF:CQL", "SELECT * FROM Test_Thing WHERE Emb.Test_Sub::Extra = 'x' AND Obj.Test_Sub::N = 1 AND Test_Base::Caption = 'x'", "", 0},
+		{"DMTF:CQL", "SELECT * FROM Test_Thing WHERE Emb.No_Class::N = 1", "class No_Class does not exist", 32},
+		{"DMTF:CQL", "SELECT * FROM Test_Thing WHERE Emb.Test_Sub::Nope = 1", "class Test_Sub has no property Nope", 32},
+		{"DMTF:CQL", "SELECT * FROM Test_Thing WHERE Obj.Test_Sub::N = 'x'", "cannot compare Obj.N (a number)", 50},
 		{"WQL", "SELECT * FROM No_Such", "class No_Such does not exist", 1},
 		{"WQL", "SELECT U32, Nope FROM Test_Thing", "class Test_Thing has no property Nope", 13},
 		{"WQL", "SELECT * FROM Test_Thing WHERE Nope = 1", "class Test_Thing has no property Nope", 32},
@@ -43,6 +47,8 @@ func TestValidate(t *testing.T) {
 		{"WQL", "SELECT * FROM Test_Thing WHERE ANY U32 = 5", "ANY and EVERY need an array", 40},
 		{"WQL", "SELECT * FROM Test_Thing WHERE U32[1] = 5", "property U32 is not an array", 32},
 		{"WQL", "SELECT * FROM Test_Thing WHERE U32 = {1}", "U32 is not an array", 36},
+		{"WQL", "SELECT * FROM Test_Thing WHERE U32 = IntArr", "U32 is not an array", 36},
+		{"WQL", "SELECT * FROM Test_Thing WHERE ANY IntArr = IntArr2", "IntArr2 is an array", 43},
 		{"WQL", "SELECT * FROM Test_Thing WHERE IntArr = {1, 'x'}", "cannot compare IntArr (a number) with this literal", 45},
 		{"WQL", "SELECT * FROM Test_Thing WHERE IntArr = StrArr", "cannot compare IntArr (a number) with StrArr (a string)", 39},
 		{"WQL", "SELECT * FROM Test_Thing WHERE U32 LIKE 'x'", "LIKE needs a string", 36},
@@ -94,9 +100,11 @@ func TestISAWithSchema(t *testing.T) {
 		{"__CLASS ISA Test_Base", true},
 		{"Ref ISA Test_Other", true},
 		{"Obj ISA Test_Embedded", false},
+		{"Emb.Test_Embedded::N = 3", true},
+		{"Emb.Test_Thing::U32 IS NULL", true},
 	}
 	for _, tt := range tests {
-		q, err := Parse("WQL", "SELECT * FROM Test_Thing WHERE "+tt.where)
+		q, err := Parse("DMTF:CQL", "SELECT * FROM Test_Thing WHERE "+tt.where)
 		if err != nil {
 			t.Fatal(err)
 		}
