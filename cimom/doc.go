@@ -11,9 +11,10 @@
 // status and CIMError), CIMProtocolVersion (501 unsupported-protocol-version, 400
 // header-mismatch), and CIMMethod and CIMObject against the XML (400 header-mismatch).
 // net/http itself answers a missing Host on HTTP/1.1 and bad or differing
-// Content-Length values with 400 and an unknown Transfer-Encoding with 501; it
-// collapses identical repeated Content-Length values into one (RFC 9110 §8.6 allows
-// it), so those are served.
+// Content-Length values with 400, and an unknown or repeated Transfer-Encoding with
+// 501 (the table asks 400 for the repeated one); it collapses identical repeated
+// Content-Length values into one (RFC 9110 §8.6 allows it), so those are served.
+// A POST without Content-Length nor chunked body is answered with 411.
 //
 // Everything past those checks is answered with 200: the operation runs on the Doer
 // (the dispatcher), and its result, or its CIM error, is written by cimxml. M-POST

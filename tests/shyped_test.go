@@ -181,6 +181,17 @@ func TestShypedServesAndStops(t *testing.T) {
 
 func TestShypedFullDMTFSchema(t *testing.T) {
 	s := startServer(t, "--schema", "../../shared/schema/cim-2.49.0")
+	// wbemcli reads the whole schema: every class name, every class.
+	U := "http://" + s.addr + "/root/cimv2"
+	if out := wbemOK(t, "ecn", U); strings.Count(out, "\n") < 1631+20 {
+		t.Errorf("ecn listed %d classes, want the 1631 of DMTF and the project's", strings.Count(out, "\n"))
+	}
+	if out := wbemOK(t, "ec", U); strings.Count(out, "\n") < 1631+20 || !strings.Contains(out, ":CIM_ComputerSystem ") {
+		t.Errorf("ec listed %d classes", strings.Count(out, "\n"))
+	}
+	if out := wbemOK(t, "gc", U+":CIM_VirtualSystemManagementService"); !strings.Contains(out, "CIM_VirtualSystemManagementService ") {
+		t.Errorf("gc: %q", out)
+	}
 	line := strings.Join(s.log, "\n")
 	// 1631 DMTF classes plus the project's own.
 	m := regexp.MustCompile(`loaded (\d+) classes`).FindStringSubmatch(line)

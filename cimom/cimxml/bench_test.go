@@ -1,6 +1,7 @@
 package cimxml
 
 import (
+	"encoding/xml"
 	"io"
 	"path/filepath"
 	"strings"
@@ -86,3 +87,24 @@ func BenchmarkEncodeInstances(b *testing.B) {
 }
 
 var _ io.Writer = (*countWriter)(nil)
+
+// BenchmarkEncodingXMLTokens is the baseline that made this package scan XML itself:
+// encoding/xml only tokenizing the GetClass request, without decoding anything.
+func BenchmarkEncodingXMLTokens(b *testing.B) {
+	body := readCapture(b, filepath.Join(capturesDir, "05-gc__GetClass.raw"))
+	r := strings.NewReader(body)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset(body)
+		d := xml.NewDecoder(r)
+		for {
+			_, err := d.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unsafe"
 
 	"github.com/shypecim/shypecim/cimom/cim"
 )
@@ -38,15 +39,44 @@ const maxEmbedDepth = 4
 // Decode reads one request body. A protocol-level failure is a *ProtocolError; an
 // error reading r is returned wrapped.
 func Decode(r io.Reader) (*Request, error) {
-	body, err := io.ReadAll(r)
+	body, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("cimxml: reading the request: %w", err)
 	}
-	req, perr := decode(string(body))
+	var src string
+	if len(body) > 0 {
+		// The buffer is ours and never written again: share it with the strings
+		// of the request instead of copying it.
+		src = unsafe.String(&body[0], len(body))
+	}
+	req, perr := decode(src)
 	if perr != nil {
 		return nil, perr
 	}
 	return req, nil
+}
+
+// readAll reads r to the end into a buffer sized for typical requests (or for r's
+// length when it tells it), which saves io.ReadAll's regrowth.
+func readAll(r io.Reader) ([]byte, error) {
+	size := 2048
+	if l, ok := r.(interface{ Len() int }); ok && l.Len() >= 0 {
+		size = l.Len() + 1
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 type decoder struct {
@@ -234,16 +264,27 @@ func checkVersions(root *node, req *Request) *ProtocolError {
 
 // versionMajor reports whether v is a well-formed version "M.m[.p…]" of major want.
 func versionMajor(v, want string) bool {
-	parts := strings.Split(strings.TrimSpace(v), ".")
-	if len(parts) < 2 {
-		return false
-	}
-	for _, p := range parts {
-		if p == "" || strings.Trim(p, "0123456789") != "" {
+	v = strings.TrimSpace(v)
+	major, parts, digits := "", 0, 0
+	start := 0
+	for i := 0; i <= len(v); i++ {
+		if i == len(v) || v[i] == '.' {
+			if digits == 0 {
+				return false
+			}
+			if parts == 0 {
+				major = strings.TrimLeft(v[start:i], "0")
+			}
+			parts++
+			digits, start = 0, i+1
+			continue
+		}
+		if v[i] < '0' || v[i] > '9' {
 			return false
 		}
+		digits++
 	}
-	return strings.TrimLeft(parts[0], "0") == want
+	return parts >= 2 && major == want
 }
 
 // localNamespace decodes LOCALNAMESPACEPATH: its NAMESPACE names joined with '/'.
@@ -284,22 +325,24 @@ func (d *decoder) methodCall(call *node) cim.Op {
 	}
 	op.Namespace = op.Target.Namespace
 	d.ns = op.Namespace
+	var names nameSet
 	for c := t.next; c != nil; c = c.next {
 		if c.name != "PARAMVALUE" {
 			d.unexpected(call, c)
 		}
 		pv := d.paramValue(c)
-		for i := range op.Params {
-			if strings.EqualFold(op.Params[i].Name, pv.Name) {
-				d.opError(cim.StatusInvalidParameter, "parameter %s given twice", pv.Name)
-			}
+		if !names.add(pv.Name) {
+			d.opError(cim.StatusInvalidParameter, "parameter %s given twice", pv.Name)
 		}
 		op.Params = append(op.Params, pv)
 	}
 	return op
 }
 
-// paramValue decodes a PARAMVALUE of an extrinsic call.
+// paramValue decodes a PARAMVALUE of an extrinsic call. Without PARAMTYPE the value
+// stays untyped (cim.TypeInvalid) whatever it holds: text, []any of text, a
+// *cim.ObjectPath, or an embedded *cim.Instance or *cim.Class with EmbeddedObject set;
+// the dispatcher types it from the method's declaration.
 func (d *decoder) paramValue(n *node) cim.ParamValue {
 	pv := cim.ParamValue{Name: d.required(n, "NAME")}
 	pt, typed := n.attr("PARAMTYPE")
@@ -335,9 +378,6 @@ func (d *decoder) paramValue(n *node) cim.ParamValue {
 		pv.Value = d.value(v, t, eo)
 		if t == cim.TypeString || t == cim.TypeInvalid {
 			pv.EmbeddedObject = embeddedKind(pv.Value, eo)
-			if pv.EmbeddedObject != "" {
-				pv.Type = cim.TypeString
-			}
 		}
 	case "VALUE.ARRAY":
 		if isRef {
@@ -349,7 +389,6 @@ func (d *decoder) paramValue(n *node) cim.ParamValue {
 		if typed && !isRef {
 			d.invalid(v, "PARAMVALUE %s of type %s holds <%s>", pv.Name, pt, v.name)
 		}
-		pv.Type = cim.TypeReference
 		if v.name == "VALUE.REFERENCE" {
 			pv.Value = d.reference(v)
 		} else {
@@ -359,13 +398,12 @@ func (d *decoder) paramValue(n *node) cim.ParamValue {
 		if typed && !isRef {
 			d.invalid(v, "PARAMVALUE %s of type %s holds <VALUE.REFARRAY>", pv.Name, pt)
 		}
-		pv.Type, pv.IsArray = cim.TypeReference, true
+		pv.IsArray = true
 		pv.Value = d.refArray(v)
 	case "INSTANCE", "CLASS", "VALUE.NAMEDINSTANCE":
 		if typed && t != cim.TypeString {
 			d.invalid(v, "PARAMVALUE %s of type %s holds <%s>", pv.Name, pt, v.name)
 		}
-		pv.Type = cim.TypeString
 		switch v.name {
 		case "INSTANCE":
 			pv.Value = d.instance(v)

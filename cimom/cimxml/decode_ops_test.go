@@ -2,6 +2,7 @@ package cimxml
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -228,6 +229,7 @@ func TestDecodeValues(t *testing.T) {
 		{"real bad", prop("real64", "1.2.3"), nil, true},
 		{"char16", prop("char16", "é"), cim.Char16('é'), false},
 		{"char16 two", prop("char16", "ab"), nil, true},
+		{"char16 U+FFFD", prop("char16", "\uFFFD"), cim.Char16(0xFFFD), false},
 		{"char16 outside BMP", prop("char16", "😀"), nil, true},
 		{"char16 empty", prop("char16", ""), nil, true},
 		{"datetime", prop("datetime", "20240131235959.123456+060"), cim.Datetime("20240131235959.123456+060"), false},
@@ -365,21 +367,10 @@ func manyKeys(n int) string {
 		b.WriteString(`<KEYBINDING NAME="K`)
 		b.WriteString(strings.Repeat("x", i%7))
 		b.WriteString(string(rune('a' + i%26)))
-		b.WriteString(itoa(i))
+		b.WriteString(strconv.Itoa(i))
 		b.WriteString(`"><KEYVALUE>1</KEYVALUE></KEYBINDING>`)
 	}
 	return b.String()
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	s := ""
-	for ; i > 0; i /= 10 {
-		s = string(rune('0'+i%10)) + s
-	}
-	return s
 }
 
 // TestDecodeInvokeMethod checks PARAMVALUE typing.
@@ -387,7 +378,9 @@ func TestDecodeInvokeMethod(t *testing.T) {
 	target := `<LOCALINSTANCEPATH><LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/></LOCALNAMESPACEPATH>` + aliceName + `</LOCALINSTANCEPATH>`
 	emb := `&lt;INSTANCE CLASSNAME=&quot;E&quot;&gt;&lt;PROPERTY NAME=&quot;S&quot; TYPE=&quot;string&quot;&gt;&lt;VALUE&gt;v&lt;/VALUE&gt;&lt;/PROPERTY&gt;&lt;/INSTANCE&gt;`
 	embInst := &cim.Instance{ClassName: "E", Properties: []cim.Property{{Name: "S", Type: cim.TypeString, Value: "v"}}}
-	pv := func(attrs, content string) string { return `<PARAMVALUE NAME="P"` + attrs + `>` + content + `</PARAMVALUE>` }
+	pv := func(attrs, content string) string {
+		return `<PARAMVALUE NAME="P"` + attrs + `>` + content + `</PARAMVALUE>`
+	}
 	tests := []struct {
 		name  string
 		param string
@@ -402,21 +395,25 @@ func TestDecodeInvokeMethod(t *testing.T) {
 		{"typed bad", pv(` PARAMTYPE="uint8"`, val("300")), cim.ParamValue{}, true},
 		{"typed array", pv(` PARAMTYPE="boolean"`, "<VALUE.ARRAY><VALUE>TRUE</VALUE></VALUE.ARRAY>"), cim.ParamValue{Name: "P", Type: cim.TypeBoolean, IsArray: true, Value: []any{true}}, false},
 		{"reference", pv(` PARAMTYPE="reference"`, "<VALUE.REFERENCE>"+aliceName+"</VALUE.REFERENCE>"), cim.ParamValue{Name: "P", Type: cim.TypeReference, Value: alice()}, false},
-		{"untyped reference", pv("", "<VALUE.REFERENCE>"+aliceName+"</VALUE.REFERENCE>"), cim.ParamValue{Name: "P", Type: cim.TypeReference, Value: alice()}, false},
+		{"untyped reference", pv("", "<VALUE.REFERENCE>"+aliceName+"</VALUE.REFERENCE>"), cim.ParamValue{Name: "P", Value: alice()}, false},
 		{"refarray", pv("", "<VALUE.REFARRAY><VALUE.REFERENCE>"+aliceName+"</VALUE.REFERENCE><VALUE.NULL/></VALUE.REFARRAY>"),
-			cim.ParamValue{Name: "P", Type: cim.TypeReference, IsArray: true, Value: []any{alice(), nil}}, false},
+			cim.ParamValue{Name: "P", IsArray: true, Value: []any{alice(), nil}}, false},
 		{"reference typed as uint8", pv(` PARAMTYPE="uint8"`, "<VALUE.REFERENCE>"+aliceName+"</VALUE.REFERENCE>"), cim.ParamValue{}, true},
 		{"embedded by attribute", pv(` PARAMTYPE="string" EmbeddedObject="instance"`, val(emb)),
 			cim.ParamValue{Name: "P", Type: cim.TypeString, Value: embInst, EmbeddedObject: "instance"}, false},
 		{"embedded by PARAMTYPE", pv(` PARAMTYPE="instance"`, val(emb)),
 			cim.ParamValue{Name: "P", Type: cim.TypeString, Value: embInst, EmbeddedObject: "instance"}, false},
 		{"embedded untyped, plainly", pv("", val(emb)),
-			cim.ParamValue{Name: "P", Type: cim.TypeString, Value: embInst, EmbeddedObject: "instance"}, false},
+			cim.ParamValue{Name: "P", Value: embInst, EmbeddedObject: "instance"}, false},
 		{"embedded class untyped", pv("", val(`&lt;CLASS NAME=&quot;C&quot;/&gt;`)),
-			cim.ParamValue{Name: "P", Type: cim.TypeString, Value: &cim.Class{Name: "C"}, EmbeddedObject: "object"}, false},
+			cim.ParamValue{Name: "P", Value: &cim.Class{Name: "C"}, EmbeddedObject: "object"}, false},
 		{"looks embedded but is not", pv("", val("&lt;INSTANCE oops")), cim.ParamValue{Name: "P", Value: "<INSTANCE oops"}, false},
 		{"INSTANCE element", pv("", `<INSTANCE CLASSNAME="E"><PROPERTY NAME="S" TYPE="string"><VALUE>v</VALUE></PROPERTY></INSTANCE>`),
+			cim.ParamValue{Name: "P", Value: embInst, EmbeddedObject: "instance"}, false},
+		{"INSTANCE element typed instance", pv(` PARAMTYPE="instance"`, `<INSTANCE CLASSNAME="E"><PROPERTY NAME="S" TYPE="string"><VALUE>v</VALUE></PROPERTY></INSTANCE>`),
 			cim.ParamValue{Name: "P", Type: cim.TypeString, Value: embInst, EmbeddedObject: "instance"}, false},
+		{"CLASSNAME as reference", pv(` PARAMTYPE="reference"`, cn("TST_Person")),
+			cim.ParamValue{Name: "P", Type: cim.TypeReference, Value: personClass()}, false},
 		{"unknown PARAMTYPE", pv(` PARAMTYPE="int"`, val("1")), cim.ParamValue{}, true},
 	}
 	for _, tt := range tests {
@@ -443,4 +440,43 @@ func TestDecodeInvokeMethod(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDecodeEmbeddedDepth: embedded objects nest, up to a limit.
+func TestDecodeEmbeddedDepth(t *testing.T) {
+	inner := `<INSTANCE CLASSNAME="E0"></INSTANCE>`
+	for i := 1; i <= maxEmbedDepth+1; i++ {
+		inner = `<INSTANCE CLASSNAME="E` + strconv.Itoa(i) + `"><PROPERTY NAME="P" TYPE="string" EmbeddedObject="instance"><VALUE>` +
+			escapeForTest(inner) + `</VALUE></PROPERTY></INSTANCE>`
+	}
+	body := call("CreateInstance", ip("NewInstance", inner))
+	pe := protoErr(t, body)
+	if pe.CIMError != ErrNotValid || !strings.Contains(pe.Msg, "deeper") {
+		t.Errorf("error = %v, want request-not-valid about depth", pe)
+	}
+	// One level less decodes, all the way down.
+	inner = `<INSTANCE CLASSNAME="E0"></INSTANCE>`
+	for i := 1; i <= maxEmbedDepth; i++ {
+		inner = `<INSTANCE CLASSNAME="E` + strconv.Itoa(i) + `"><PROPERTY NAME="P" TYPE="string" EmbeddedObject="instance"><VALUE>` +
+			escapeForTest(inner) + `</VALUE></PROPERTY></INSTANCE>`
+	}
+	req := mustDecode(t, call("CreateInstance", ip("NewInstance", inner)))
+	in := req.Op.(*cim.CreateInstance).NewInstance
+	for i := maxEmbedDepth; i > 0; i-- {
+		if in.ClassName != "E"+strconv.Itoa(i) || len(in.Properties) != 1 {
+			t.Fatalf("level %d: %#v", i, in)
+		}
+		next, ok := in.Properties[0].Value.(*cim.Instance)
+		if !ok {
+			t.Fatalf("level %d: value %#v, want an instance", i, in.Properties[0].Value)
+		}
+		in = next
+	}
+	if in.ClassName != "E0" || in.Properties != nil {
+		t.Errorf("innermost = %#v, want E0 without properties", in)
+	}
+}
+
+func escapeForTest(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }

@@ -36,6 +36,14 @@
 // them is legal. It emits only the elements and attributes real clients accept
 // (cimxml.md §2.8): no xml:lang, no comments, no self-closing PROPERTY, a single
 // EmbeddedObject spelling, VALUETYPE and TYPE on every KEYVALUE, PARAMTYPE on
-// RETURNVALUE and output PARAMVALUEs. Result.Objects is written as it is consumed, so
-// memory stays flat however long the enumeration.
+// RETURNVALUE and output PARAMVALUEs; EmbeddedObject on PROPERTY.ARRAY only when the
+// array holds values (wbemcli refuses it there). References are always full
+// INSTANCEPATHs or CLASSPATHs with HOST; a path without a namespace takes that of the
+// object holding it, else the request's. Result.Objects is written as it is consumed,
+// so memory stays flat however long the enumeration.
+//
+// The presentation of classes follows the request's flags (LocalOnly,
+// IncludeQualifiers, IncludeClassOrigin, PropertyList of GetClass, Associators and
+// References); instances are written as the dispatcher filtered them, never with
+// qualifiers, with CLASSORIGIN when IncludeClassOrigin asks for it.
 package cimxml

@@ -34,6 +34,8 @@ type writer struct {
 	b       *bufio.Writer
 	ew      *errWriter
 	host    string
+	ns      string // the request's namespace, for result paths without one
+	cur     string // the namespace of the object being written, for its references
 	scratch []byte
 
 	// Presentation of classes (and ClassOrigin of instances), from the request.
@@ -55,10 +57,10 @@ type writer struct {
 // element instead). It returns other errors only when w fails.
 func WriteResponse(w io.Writer, req *Request, res *cim.Result, err error, host string) error {
 	ew := &errWriter{w: w}
-	wr := &writer{b: bufio.NewWriterSize(ew, 16<<10), ew: ew, host: host, scratch: make([]byte, 0, 64)}
 	if req == nil {
 		req = &Request{Intrinsic: true}
 	}
+	wr := &writer{b: bufio.NewWriterSize(ew, 16<<10), ew: ew, host: host, ns: req.Namespace, scratch: make([]byte, 0, 64)}
 	if err == nil && res == nil {
 		res = &cim.Result{}
 	}
@@ -346,6 +348,10 @@ func (w *writer) pullParams(res *cim.Result) {
 
 // object writes one item in the wrapper element of operation name.
 func (w *writer) object(name string, o cim.Object) {
+	w.cur = ""
+	if o.Path != nil {
+		w.cur = o.Path.Namespace
+	}
 	switch name {
 	case "EnumerateClasses":
 		if o.Class != nil {

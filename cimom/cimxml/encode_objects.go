@@ -45,7 +45,7 @@ func (w *writer) namespacePath(p *cim.ObjectPath) {
 	w.str("<NAMESPACEPATH><HOST>")
 	w.escape(w.hostOf(p))
 	w.str("</HOST>")
-	w.localNamespace(p.Namespace)
+	w.localNamespace(w.nsOf(p))
 	w.str("</NAMESPACEPATH>")
 }
 
@@ -124,18 +124,26 @@ func (w *writer) keyValue(v any) {
 	w.str("</KEYVALUE>")
 }
 
-// reference writes VALUE.REFERENCE: a path with a namespace as INSTANCEPATH or
-// CLASSPATH (with HOST), one without as INSTANCENAME or CLASSNAME.
+// nsOf returns the namespace of path p: its own, else that of the object being
+// written, else the request's.
+func (w *writer) nsOf(p *cim.ObjectPath) string {
+	switch {
+	case p.Namespace != "":
+		return p.Namespace
+	case w.cur != "":
+		return w.cur
+	}
+	return w.ns
+}
+
+// reference writes VALUE.REFERENCE, always as a full INSTANCEPATH or CLASSPATH with
+// HOST (cimxml.md Appendix A): wbemcli shows the host and namespace of reference keys
+// from it, and a path without a namespace is relative to the object that holds it.
 func (w *writer) reference(p *cim.ObjectPath) {
 	w.str("<VALUE.REFERENCE>")
-	switch {
-	case p.Namespace == "" && p.IsClass():
-		w.className(p.ClassName)
-	case p.Namespace == "":
-		w.instanceName(p)
-	case p.IsClass():
+	if p.IsClass() {
 		w.classPath(p)
-	default:
+	} else {
 		w.instancePath(p)
 	}
 	w.str("</VALUE.REFERENCE>")
@@ -206,7 +214,7 @@ func (w *writer) scalar(v any) {
 func (w *writer) embedded(v any) string {
 	var sb strings.Builder
 	ew := &errWriter{w: &sb}
-	sub := &writer{b: bufio.NewWriterSize(ew, 1024), ew: ew, host: w.host, includeQualifiers: true}
+	sub := &writer{b: bufio.NewWriterSize(ew, 1024), ew: ew, host: w.host, ns: w.ns, cur: w.cur, includeQualifiers: true}
 	switch x := v.(type) {
 	case *cim.Instance:
 		sub.instance(x)
@@ -330,7 +338,10 @@ func (w *writer) property(p *cim.Property, inClass bool) {
 	eo := ""
 	if t == cim.TypeString {
 		eo = embeddedOf(p)
-		if eo != "" {
+		// wbemcli refuses EmbeddedObject on PROPERTY.ARRAY (cimxml.md §2.7), which
+		// would make it fail on every class of the DMTF schema with such a
+		// property: an array gets it only when it holds values to parse.
+		if eo != "" && (!arr || p.Value != nil) {
 			w.str(` EmbeddedObject="`)
 			w.str(eo)
 			w.str(`"`)

@@ -284,3 +284,48 @@ func TestEncodeWriterFails(t *testing.T) {
 		t.Errorf("%d objects pulled after the writer failed", pulled)
 	}
 }
+
+// TestEncodePathNamespace: a result path without a namespace gets the request's.
+func TestEncodePathNamespace(t *testing.T) {
+	req := ireq(&cim.OpenEnumerateInstancePaths{Base: base, ClassName: "A"})
+	doc := encode(t, req, &cim.Result{Objects: cim.Objects([]cim.Object{{Path: &cim.ObjectPath{ClassName: "A",
+		Keys: []cim.KeyBinding{{Name: "K", Value: uint8(1)}}}}})}, nil)
+	want := `<INSTANCEPATH><NAMESPACEPATH><HOST>srv:5988</HOST><LOCALNAMESPACEPATH><NAMESPACE NAME="root"></NAMESPACE>` +
+		`<NAMESPACE NAME="cimv2"></NAMESPACE></LOCALNAMESPACEPATH></NAMESPACEPATH><INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="K">` +
+		`<KEYVALUE VALUETYPE="numeric" TYPE="uint8">1</KEYVALUE></KEYBINDING></INSTANCENAME></INSTANCEPATH>`
+	if !strings.Contains(doc, want) {
+		t.Errorf("response = %s\nwant it to contain %s", doc, want)
+	}
+}
+
+// TestEncodeRelativeReference: a reference without a namespace is written as a full
+// INSTANCEPATH in the namespace of the object that holds it (wbemcli ri/rin show it).
+func TestEncodeRelativeReference(t *testing.T) {
+	assoc := &cim.Instance{ClassName: "TST_Friend", Properties: []cim.Property{
+		{Name: "Left", Type: cim.TypeReference, Value: &cim.ObjectPath{ClassName: "TST_Person", Keys: []cim.KeyBinding{{Name: "Name", Value: "Alice"}}}},
+	}}
+	path := &cim.ObjectPath{Namespace: "root/interop", ClassName: "TST_Friend", Keys: []cim.KeyBinding{{Name: "Left", Value: assoc.Properties[0].Value}}}
+	doc := encode(t, ireq(&cim.References{Base: base, ObjectName: alice()}),
+		&cim.Result{Objects: cim.Objects([]cim.Object{{Path: path, Instance: assoc}})}, nil)
+	ref := `<VALUE.REFERENCE><INSTANCEPATH><NAMESPACEPATH><HOST>srv:5988</HOST><LOCALNAMESPACEPATH><NAMESPACE NAME="root"></NAMESPACE>` +
+		`<NAMESPACE NAME="interop"></NAMESPACE></LOCALNAMESPACEPATH></NAMESPACEPATH><INSTANCENAME CLASSNAME="TST_Person">`
+	if n := strings.Count(doc, ref); n != 2 {
+		t.Errorf("%d full references in the object's namespace, want 2 (key and property):\n%s", n, doc)
+	}
+}
+
+// TestEncodeEmbeddedArrayAttribute: PROPERTY.ARRAY carries EmbeddedObject only when
+// it has values, since wbemcli refuses the attribute there.
+func TestEncodeEmbeddedArrayAttribute(t *testing.T) {
+	q := cim.Qualifiers{{Name: "EmbeddedInstance", Type: cim.TypeString, Value: "TST_Card"}}
+	class := &cim.Class{Name: "A", Properties: []cim.Property{{Name: "Cards", Type: cim.TypeString, IsArray: true, Qualifiers: q}}}
+	doc := encode(t, ireq(&cim.GetClass{Base: base, ClassName: "A"}), &cim.Result{Class: class}, nil)
+	if strings.Contains(doc, "EmbeddedObject") {
+		t.Errorf("class: EmbeddedObject on a PROPERTY.ARRAY without values:\n%s", doc)
+	}
+	in := &cim.Instance{ClassName: "A", Properties: []cim.Property{{Name: "Cards", Type: cim.TypeString, IsArray: true, Value: []any{card()}}}}
+	doc = encode(t, ireq(&cim.GetInstance{Base: base, InstanceName: alice()}), &cim.Result{Instance: in}, nil)
+	if !strings.Contains(doc, `<PROPERTY.ARRAY NAME="Cards" TYPE="string" EmbeddedObject="instance"><VALUE.ARRAY><VALUE>&lt;INSTANCE`) {
+		t.Errorf("instance: want EmbeddedObject on the array of embedded instances:\n%s", doc)
+	}
+}

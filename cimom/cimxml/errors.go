@@ -7,12 +7,12 @@ import (
 
 // The CIMError header values of DSP0200 §6.3 that a request body can cause.
 const (
-	ErrNotWellFormed              = "request-not-well-formed"
-	ErrNotValid                   = "request-not-valid"
-	ErrUnsupportedCIMVersion      = "unsupported-cim-version"
-	ErrUnsupportedDTDVersion      = "unsupported-dtd-version"
-	ErrUnsupportedProtocolVersion = "unsupported-protocol-version"
-	ErrMultipleRequests           = "multiple-requests-unsupported"
+	ErrNotWellFormed              = "request-not-well-formed"       // 400: not well-formed XML (or not UTF-8)
+	ErrNotValid                   = "request-not-valid"             // 400: well-formed, but violates the DTD or the value rules
+	ErrUnsupportedCIMVersion      = "unsupported-cim-version"       // 501: CIMVERSION major is not 2
+	ErrUnsupportedDTDVersion      = "unsupported-dtd-version"       // 501: DTDVERSION major is not 2
+	ErrUnsupportedProtocolVersion = "unsupported-protocol-version"  // 501: PROTOCOLVERSION major is not 1
+	ErrMultipleRequests           = "multiple-requests-unsupported" // 501: a MULTIREQ
 )
 
 // ProtocolError is a request the HTTP layer refuses (cimxml.md §1.5): it answers with
@@ -23,6 +23,7 @@ type ProtocolError struct {
 	Msg      string // human text, with the line number when known
 }
 
+// Error returns the status, the CIMError value and the message.
 func (e *ProtocolError) Error() string {
 	return fmt.Sprintf("cimxml: %d %s: %s", e.Status, e.CIMError, e.Msg)
 }
@@ -32,6 +33,7 @@ func (e *ProtocolError) Error() string {
 // error the sequence yielded.
 type StreamError struct{ Err error }
 
+// Error describes the failure of the result sequence.
 func (e *StreamError) Error() string { return "cimxml: result stream failed: " + e.Err.Error() }
 
 // Unwrap returns the error the sequence yielded.

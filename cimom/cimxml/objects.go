@@ -273,12 +273,11 @@ func (d *decoder) instanceName(n *node, host, ns string) *cim.ObjectPath {
 		d.invalid(n, "<INSTANCENAME> has %d keybindings, at most %d are allowed", cnt, maxKeyBindings)
 	}
 	p.Keys = make([]cim.KeyBinding, 0, cnt)
+	var names nameSet
 	for c := n.first; c != nil; c = c.next {
 		name := d.required(c, "NAME")
-		for _, k := range p.Keys {
-			if strings.EqualFold(k.Name, name) {
-				d.invalid(c, "key %s given twice", name)
-			}
+		if !names.add(name) {
+			d.invalid(c, "key %s given twice", name)
 		}
 		v := d.only(c)
 		if v == nil {
@@ -337,8 +336,11 @@ func (d *decoder) instance(n *node) *cim.Instance {
 	for c := n.first; c != nil; c = c.next {
 		cnt++
 	}
-	inst.Properties = make([]cim.Property, 0, cnt)
+	if cnt > 0 {
+		inst.Properties = make([]cim.Property, 0, cnt)
+	}
 	props := false
+	var names nameSet
 	for c := n.first; c != nil; c = c.next {
 		switch c.name {
 		case "QUALIFIER":
@@ -349,10 +351,8 @@ func (d *decoder) instance(n *node) *cim.Instance {
 		case "PROPERTY", "PROPERTY.ARRAY", "PROPERTY.REFERENCE":
 			props = true
 			p, _ := d.property(c, false)
-			for i := range inst.Properties {
-				if strings.EqualFold(inst.Properties[i].Name, p.Name) {
-					d.invalid(c, "property %s given twice", p.Name)
-				}
+			if !names.add(p.Name) {
+				d.invalid(c, "property %s given twice", p.Name)
 			}
 			inst.Properties = append(inst.Properties, p)
 		default:
@@ -600,4 +600,36 @@ func (d *decoder) parameter(n *node) cim.Parameter {
 		}
 	}
 	return p
+}
+
+// nameSet finds names given twice, case-insensitively: a linear search while the set
+// is small, a map beyond, so that a request with very many names is not quadratic.
+type nameSet struct {
+	list []string
+	m    map[string]struct{}
+}
+
+// add adds name and reports whether it was new.
+func (s *nameSet) add(name string) bool {
+	if s.m == nil {
+		for _, n := range s.list {
+			if strings.EqualFold(n, name) {
+				return false
+			}
+		}
+		if len(s.list) < 16 {
+			s.list = append(s.list, name)
+			return true
+		}
+		s.m = make(map[string]struct{}, 64)
+		for _, n := range s.list {
+			s.m[strings.ToLower(n)] = struct{}{}
+		}
+	}
+	k := strings.ToLower(name)
+	if _, dup := s.m[k]; dup {
+		return false
+	}
+	s.m[k] = struct{}{}
+	return true
 }

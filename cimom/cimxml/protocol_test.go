@@ -64,7 +64,11 @@ func TestProtocolErrors(t *testing.T) {
 		{"DTDVERSION 1", replace(`DTDVERSION="2.0"`, `DTDVERSION="1.1"`), 501, ErrUnsupportedDTDVersion, ""},
 		{"DTDVERSION malformed", replace(`DTDVERSION="2.0"`, `DTDVERSION="2."`), 501, ErrUnsupportedDTDVersion, ""},
 		{"PROTOCOLVERSION 2", replace(`PROTOCOLVERSION="1.0"`, `PROTOCOLVERSION="2.0"`), 501, ErrUnsupportedProtocolVersion, ""},
-		{"version checked after validity", replace(`CIMVERSION="2.0"`, `CIMVERSION="3.0"`) + "<x/>", 400, ErrNotWellFormed, ""},
+		{"well-formedness before version", replace(`CIMVERSION="2.0"`, `CIMVERSION="3.0"`) + "<x/>", 400, ErrNotWellFormed, ""},
+		{"validity before version", strings.Replace(replace(`CIMVERSION="2.0"`, `CIMVERSION="3.0"`), "<SIMPLEREQ>", "<SIMPLEREQ><FOO/>", 1),
+			400, ErrNotValid, "FOO"},
+		{"protocol error wins over operation error", strings.Replace(call("NoSuchMethod", ""), `DTDVERSION="2.0"`, `DTDVERSION="3.0"`, 1),
+			501, ErrUnsupportedDTDVersion, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,9 @@ import (
 // fifteen levels, embedded objects are parsed separately.
 const maxDepth = 64
 
+// maxAttrs bounds the attributes of one element.
+const maxAttrs = 32
+
 type attr struct{ name, value string }
 
 // node is one element.
@@ -45,11 +48,19 @@ type scanner struct {
 	nodes []node // current block of the node arena
 	attrs []attr
 	err   *ProtocolError
+
+	textNode *node  // the node whose text is being collected in textBuf
+	textBuf  []byte // pieces of text of textNode
 }
 
 func (s *scanner) newNode() *node {
 	if len(s.nodes) == 0 {
-		s.nodes = make([]node, 32)
+		// Small requests fit the first block; bigger ones get bigger blocks.
+		n := 16
+		if s.pos > 2048 {
+			n = 128
+		}
+		s.nodes = make([]node, n)
 	}
 	n := &s.nodes[0]
 	s.nodes = s.nodes[1:]
@@ -76,7 +87,7 @@ func parse(src string) (*node, *ProtocolError) {
 	if err := checkChars(src); err != nil {
 		return nil, err
 	}
-	s := &scanner{src: src}
+	s := &scanner{src: src, attrs: make([]attr, 0, 16+len(src)/64)}
 	root := s.document()
 	if s.err != nil {
 		return nil, s.err
@@ -303,7 +314,7 @@ func (s *scanner) attrValue() string {
 		s.fail(start, "'<' in an attribute value")
 		return ""
 	}
-	if strings.IndexAny(raw, "&\t\n\r") < 0 {
+	if !hasAny(raw, '&', '\t', '\n', '\r') {
 		return raw
 	}
 	return s.decodeText(raw, start, true)
@@ -458,6 +469,14 @@ func (s *scanner) element() *node {
 			if s.err != nil {
 				return nil
 			}
+			if len(s.attrs)-start >= maxAttrs {
+				// No CIM-XML element has more than a handful; this keeps the
+				// duplicate check below from going quadratic.
+				if s.err == nil {
+					s.err = notValid(line(s.src, n.off), "<%s> has more than %d attributes", n.name, maxAttrs)
+				}
+				return nil
+			}
 			av := s.attrValue()
 			for _, a := range s.attrs[start:] {
 				if a.name == an {
@@ -476,11 +495,13 @@ func (s *scanner) element() *node {
 			p := stack[depth-1]
 			if p.first == nil {
 				p.first = n
-				if isWS(p.text) {
-					p.text = ""
-				} else {
+				if s.textNode == p {
+					s.flushText()
+				}
+				if !isWS(p.text) {
 					p.nonWS = true
 				}
+				p.text = ""
 			} else {
 				p.last.next = n
 			}
@@ -525,6 +546,9 @@ func (s *scanner) element() *node {
 				}
 				if nm != cur.name {
 					return s.fail(s.pos, "end tag </%s> does not match <%s>", nm, cur.name)
+				}
+				if s.textNode == cur {
+					s.flushText()
 				}
 				s.skipSpace()
 				if s.pos >= len(s.src) || s.src[s.pos] != '>' {
@@ -580,7 +604,7 @@ func (s *scanner) text(n *node, raw string, off int) {
 		}
 		return
 	}
-	if strings.IndexAny(raw, "&\r") >= 0 {
+	if hasAny(raw, '&', '\r', '\r', '\r') {
 		raw = s.decodeText(raw, off, false)
 	}
 	s.appendText(n, raw)
@@ -593,9 +617,36 @@ func (s *scanner) appendText(n *node, t string) {
 		}
 		return
 	}
-	if n.text == "" {
+	switch {
+	case t == "":
+	case n.text == "" && s.textNode != n:
 		n.text = t
-	} else {
-		n.text += t
+	case s.textNode == n:
+		s.textBuf = append(s.textBuf, t...)
+	default:
+		// A second piece (text around a comment or CDATA section): collect the
+		// pieces in one buffer rather than concatenating each time.
+		s.flushText()
+		s.textNode = n
+		s.textBuf = append(append(s.textBuf[:0], n.text...), t...)
 	}
+}
+
+// flushText stores the collected pieces of text in their node.
+func (s *scanner) flushText() {
+	if s.textNode != nil {
+		s.textNode.text = string(s.textBuf)
+		s.textNode = nil
+	}
+}
+
+// hasAny reports whether s contains one of the bytes a…d (faster than
+// strings.IndexAny for short strings).
+func hasAny(s string, a, b, c, d byte) bool {
+	for i := 0; i < len(s); i++ {
+		if x := s[i]; x == a || x == b || x == c || x == d {
+			return true
+		}
+	}
+	return false
 }

@@ -19,7 +19,7 @@ func parseScalar(t cim.Type, s string) (any, error) {
 		return s, nil
 	case cim.TypeChar16:
 		r, size := utf8.DecodeRuneInString(s)
-		if size == 0 || size != len(s) || r > 0xFFFF || r == utf8.RuneError {
+		if size == 0 || size != len(s) || r > 0xFFFF || (r == utf8.RuneError && size == 1) {
 			return nil, fmt.Errorf("char16 value %q is not one UCS-2 character", s)
 		}
 		return cim.Char16(r), nil

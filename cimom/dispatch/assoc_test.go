@@ -1,22 +1,27 @@
 package dispatch_test
 
 import (
+	"context"
+	"iter"
 	"slices"
 	"testing"
 
 	"github.com/shypecim/shypecim/cimom/cim"
+	"github.com/shypecim/shypecim/cimom/dispatch"
+	"github.com/shypecim/shypecim/cimom/repository"
+	"github.com/shypecim/shypecim/providers"
 )
 
-// References inside association paths are stored as clients give them (here without
-// namespace); the paths of results carry it.
+// References in association paths are stored typed with their namespace by the
+// dispatcher (T_Link, T_SubLink), as the provider gives them otherwise (T_DynLink).
 const (
 	pa  = `root/test:T_Thing.Id="a"`
 	pb  = `root/test:T_Thing.Id="b"`
 	pc  = `root/test:T_BigThing.Id="c"`
 	pd1 = `root/test:T_Dyn.Name="d1"`
 
-	linkAB = `root/test:T_Link.Left="T_Thing.Id=\"a\"",Right="T_Thing.Id=\"b\""`
-	subAC  = `root/test:T_SubLink.Left="T_Thing.Id=\"a\"",Right="T_BigThing.Id=\"c\""`
+	linkAB = `root/test:T_Link.Left="root/test:T_Thing.Id=\"a\"",Right="root/test:T_Thing.Id=\"b\""`
+	subAC  = `root/test:T_SubLink.Left="root/test:T_Thing.Id=\"a\"",Right="root/test:T_BigThing.Id=\"c\""`
 	dynD1A = `root/test:T_DynLink.A="T_Dyn.Name=\"d1\"",B="T_Thing.Id=\"a\""`
 )
 
@@ -179,5 +184,121 @@ func TestAssociationsClassLevel(t *testing.T) {
 	refs := objects(t, mustDo(t, f.d, &cim.ReferenceNames{Base: b, ObjectName: thing, ResultClass: "T_Link"}))
 	if got, want := paths(refs), cp("T_Link", "T_SubLink"); !slices.Equal(got, want) {
 		t.Errorf("ReferenceNames ResultClass: %v, want %v", got, want)
+	}
+}
+
+// assocProv adds the fast path of associations to fakeProv, counting its calls.
+type assocProv struct {
+	*fakeProv
+	calls int
+}
+
+func (p *assocProv) ReferencesTo(ctx context.Context, ns, assocClass string, target *cim.ObjectPath, role string) iter.Seq2[*cim.Instance, error] {
+	p.calls++
+	return func(yield func(*cim.Instance, error) bool) {
+		for _, in := range p.insts {
+			if in.ClassName == "T_DynLink" && !yield(in, nil) {
+				return
+			}
+		}
+	}
+}
+
+func TestAssociationProvider(t *testing.T) {
+	f := newFixture(t)
+	ap := &assocProv{fakeProv: f.prov}
+	d := dispatch.New(f.store, dispatch.Options{})
+	if err := d.Register(providers.Registration{Classes: []string{"T_DynLink"}, Provider: ap}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Register(providers.Registration{Classes: []string{"T_Dyn"}, Provider: f.prov}); err != nil {
+		t.Fatal(err)
+	}
+	objs := objects(t, mustDo(t, d, &cim.Associators{Base: cim.Base{Namespace: ns}, ObjectName: thingPath("a"), AssocClass: "T_DynLink"}))
+	if got := paths(objs); !slices.Equal(got, []string{pd1}) || ap.calls != 1 {
+		t.Errorf("got %v with %d calls of ReferencesTo", got, ap.calls)
+	}
+	// What the provider returns is checked: d1 does not refer to b.
+	objs = objects(t, mustDo(t, d, &cim.Associators{Base: cim.Base{Namespace: ns}, ObjectName: thingPath("b"), AssocClass: "T_DynLink"}))
+	if len(objs) != 0 {
+		t.Errorf("got %v", paths(objs))
+	}
+}
+
+// An association instance is named by its references: as text (wbemcli) or as
+// paths, with or without namespace.
+func TestAssociationInstancePath(t *testing.T) {
+	f := newFixture(t)
+	b := cim.Base{Namespace: ns}
+	tests := []struct {
+		name        string
+		left, right any
+		want        cim.Status
+	}{
+		{"paths", thingPath("a"), thingPath("b"), cim.StatusOK},
+		{"text", `T_Thing.Id="a"`, `root/test:T_Thing.Id="b"`, cim.StatusOK},
+		{"namespace in the path", &cim.ObjectPath{Namespace: "root/test", ClassName: "t_thing", Keys: []cim.KeyBinding{{Name: "id", Value: "a"}}}, thingPath("b"), cim.StatusOK},
+		{"another instance", thingPath("b"), thingPath("a"), cim.StatusNotFound},
+		{"bad text", `T_Thing.Id=`, thingPath("a"), cim.StatusInvalidParameter},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := &cim.ObjectPath{ClassName: "T_Link", Keys: []cim.KeyBinding{{Name: "Left", Value: tt.left}, {Name: "Right", Value: tt.right}}}
+			if got := status(t, f.d, &cim.GetInstance{Base: b, InstanceName: path}); got != tt.want {
+				t.Errorf("GetInstance: %v, want %v", got, tt.want)
+			}
+		})
+	}
+	path := &cim.ObjectPath{ClassName: "T_Link", Keys: []cim.KeyBinding{{Name: "Left", Value: `T_Thing.Id="a"`}, {Name: "Right", Value: thingPath("b")}}}
+	mustDo(t, f.d, &cim.DeleteInstance{Base: b, InstanceName: path})
+	objs := objects(t, mustDo(t, f.d, &cim.AssociatorNames{Base: b, ObjectName: thingPath("b")}))
+	if len(objs) != 0 {
+		t.Errorf("associators after deleting the link: %v", paths(objs))
+	}
+}
+
+// The base schema (MOF) may store references with or without namespace; both are
+// found by the paths clients give (with the namespace, from the decoder, or
+// without).
+func TestAssociationStoredForms(t *testing.T) {
+	for _, stored := range []string{ns, ""} {
+		t.Run("namespace "+stored, func(t *testing.T) {
+			s := loadSchema(t)
+			ref := func(id string) *cim.ObjectPath {
+				return &cim.ObjectPath{Namespace: stored, ClassName: "T_Thing", Keys: []cim.KeyBinding{{Name: "Id", Value: id}}}
+			}
+			err := s.Load(func(l *repository.Loader) error {
+				for _, id := range []string{"a", "b"} {
+					if err := l.PutInstance(ns, &cim.Instance{ClassName: "T_Thing", Properties: []cim.Property{{Name: "Id", Type: cim.TypeString, Value: id}}}); err != nil {
+						return err
+					}
+				}
+				return l.PutInstance(ns, &cim.Instance{ClassName: "T_Link", Properties: []cim.Property{
+					{Name: "Left", Type: cim.TypeReference, Value: ref("a")}, {Name: "Right", Type: cim.TypeReference, Value: ref("b")}}})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := dispatch.New(s, dispatch.Options{})
+			b := cim.Base{Namespace: ns}
+			if got := paths(objects(t, mustDo(t, d, &cim.AssociatorNames{Base: b, ObjectName: thingPath("a")}))); !slices.Equal(got, []string{pb}) {
+				t.Errorf("associators %v", got)
+			}
+			for _, left := range []any{thingPath("a"), `root/test:T_Thing.Id="a"`, &cim.ObjectPath{Host: "h", Namespace: "ROOT/test", ClassName: "T_Thing", Keys: []cim.KeyBinding{{Name: "Id", Value: "a"}}}} {
+				path := &cim.ObjectPath{ClassName: "T_Link", Keys: []cim.KeyBinding{{Name: "Left", Value: left}, {Name: "Right", Value: `T_Thing.Id="b"`}}}
+				mustDo(t, d, &cim.GetInstance{Base: b, InstanceName: path})
+			}
+			path := &cim.ObjectPath{ClassName: "T_Link", Keys: []cim.KeyBinding{{Name: "Left", Value: thingPath("a")}, {Name: "Right", Value: thingPath("b")}}}
+			// What wbemcli mi sends: every property, keys included.
+			mustDo(t, d, &cim.ModifyInstance{Base: b, InstanceName: path, ModifiedInstance: &cim.Instance{ClassName: "T_Link",
+				Properties: []cim.Property{prop("Left", thingPath("a")), prop("Right", thingPath("b")), str("Note", "n")}}})
+			if got := mustDo(t, d, &cim.GetProperty{Base: b, InstanceName: path, PropertyName: "Note"}).Value; got != "n" {
+				t.Errorf("Note = %#v after ModifyInstance", got)
+			}
+			mustDo(t, d, &cim.DeleteInstance{Base: b, InstanceName: path})
+			if got := status(t, d, &cim.GetInstance{Base: b, InstanceName: path}); got != cim.StatusNotFound {
+				t.Errorf("after DeleteInstance: %v", got)
+			}
+		})
 	}
 }

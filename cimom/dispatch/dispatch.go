@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -70,7 +71,7 @@ type Options struct {
 	// 0 means MaxOperationTimeout (90 s).
 	MaxOperationTimeout time.Duration
 	// MaxContextsPerClient bounds the open enumeration contexts of one client
-	// address (WithClientAddr); 0 means MaxContextsPerClient (100).
+	// address (WithClientAddr: the host, without port); 0 means MaxContextsPerClient (100).
 	MaxContextsPerClient int
 	// MaxObjectCount is the largest MaxObjectCount of an Open… or Pull…; 0 means
 	// MaxObjectCount (10,000).
@@ -87,7 +88,7 @@ type Dispatcher struct {
 
 	provs map[string]providers.InstanceProvider // by provKey(ns, class); ns "" = any
 
-	// The query language front ends; see query_*.go. Tests replace them.
+	// The query language front ends (query_lang.go); tests replace them.
 	parseQuery  func(lang, text string) (compiledQuery, error)
 	parseFilter func(lang, text string) (compiledFilter, error)
 
@@ -203,9 +204,13 @@ func (d *Dispatcher) provider(ns, class string) providers.InstanceProvider {
 type clientAddrKey struct{}
 
 // WithClientAddr returns a context that carries the network address of the client
-// (the HTTP layer sets it); the limit on open enumeration contexts counts per
-// address. Requests without one share the address "".
+// (the HTTP layer sets it, with or without port); the limit on open enumeration
+// contexts counts per host. Requests without one share the address "".
 func WithClientAddr(ctx context.Context, addr string) context.Context {
+	// http.Request.RemoteAddr has the port, which differs per connection.
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
 	return context.WithValue(ctx, clientAddrKey{}, addr)
 }
 

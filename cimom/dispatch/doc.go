@@ -43,6 +43,14 @@
 //     closes its context ends with CIM_ERR_PULL_HAS_BEEN_ABANDONED; a second Pull on a
 //     context that is being pulled is CIM_ERR_INVALID_ENUMERATION_CONTEXT. Expired
 //     contexts are purged lazily, at every Open and Pull.
+//   - Queries (ExecQuery, OpenQueryInstances) and the DMTF:FQL filters of the other
+//     Open… operations go through package cimom/query. The FROM class must exist
+//     (else CIM_ERR_INVALID_QUERY); results include the instances of its subclasses.
+//     Filters are applied to whole instances, before PropertyList.
+//   - Associators and References of an instance that does not exist return nothing
+//     (DSP0200 lists no CIM_ERR_NOT_FOUND for them). References inside association
+//     instances are checked (an endpoint that does not exist is
+//     CIM_ERR_INVALID_PARAMETER) and stored typed, with their namespace.
 //   - Instance qualifiers are never returned, and LocalOnly is ignored for instances
 //     (cimxml.md §3.2). Class results are the stored resolved classes: LocalOnly,
 //     IncludeQualifiers, IncludeClassOrigin and PropertyList of class operations are

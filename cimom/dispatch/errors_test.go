@@ -86,6 +86,14 @@ func TestErrors(t *testing.T) {
 		{"CreateInstance scalar for array", &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Thing", Properties: []cim.Property{str("Id", "x"), str("Tags", "t")}}}, cim.StatusInvalidParameter},
 		{"CreateInstance NULL key", &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Thing", Properties: []cim.Property{prop("Size", "1")}}}, cim.StatusInvalidParameter},
 		{"CreateInstance existing", &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Thing", Properties: []cim.Property{str("Id", "a")}}}, cim.StatusAlreadyExists},
+		{"CreateInstance reference to a missing instance", &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Link", Properties: []cim.Property{
+			prop("Left", thingPath("a")), prop("Right", thingPath("zz"))}}}, cim.StatusInvalidParameter},
+		{"CreateInstance reference to an unknown class", &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Link", Properties: []cim.Property{
+			prop("Left", thingPath("a")), prop("Right", classPath("Nope", "b"))}}}, cim.StatusInvalidParameter},
+		{"CreateInstance reference to another class", &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Link", Properties: []cim.Property{
+			prop("Left", dynPath("d1")), prop("Right", thingPath("b"))}}}, cim.StatusInvalidParameter},
+		{"CreateInstance reference in bad text", &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Link", Properties: []cim.Property{
+			prop("Left", "T_Thing.Id="), prop("Right", thingPath("b"))}}}, cim.StatusInvalidParameter},
 		{"CreateInstance provider without writer", &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_RO", Properties: []cim.Property{str("Name", "r2")}}}, cim.StatusNotSupported},
 		{"ModifyInstance nil", &cim.ModifyInstance{Base: b}, cim.StatusInvalidParameter},
 		{"ModifyInstance unknown class", &cim.ModifyInstance{Base: b, ModifiedInstance: &cim.Instance{ClassName: "Nope"}}, cim.StatusInvalidClass},

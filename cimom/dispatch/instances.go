@@ -60,7 +60,15 @@ func (d *Dispatcher) fetch(ctx context.Context, ns string, c *cim.Class, tp *cim
 		}
 		return inst, nil
 	}
-	return d.s.Instance(ns, tp)
+	inst, err := d.s.Instance(ns, tp)
+	if err != nil && cim.StatusOf(toCIMError(err)) == cim.StatusNotFound {
+		if l := localized(tp, ns); l != nil {
+			if inst, err2 := d.s.Instance(ns, l); err2 == nil {
+				return inst, nil
+			}
+		}
+	}
+	return inst, err
 }
 
 // classAndSubclasses returns class c and all its subclasses, each before its own.
@@ -412,6 +420,9 @@ func (d *Dispatcher) createInstance(ctx context.Context, ns string, o *cim.Creat
 			return nil, cim.Errorf(cim.StatusInvalidParameter, "key property %s is NULL", k.Name)
 		}
 	}
+	if err := d.checkRefs(ctx, ns, inst.Properties); err != nil {
+		return nil, err
+	}
 	path, err := d.s.CreateInstance(ns, inst)
 	if err != nil {
 		return nil, err
@@ -497,6 +508,9 @@ func (d *Dispatcher) modifyInstance(ctx context.Context, ns string, o *cim.Modif
 		}
 		return &cim.Result{}, nil
 	}
+	if err := d.checkRefs(ctx, ns, updates); err != nil {
+		return nil, err
+	}
 	if err := d.s.ModifyInstance(ns, merged(c, old, updates)); err != nil {
 		return nil, err
 	}
@@ -504,16 +518,19 @@ func (d *Dispatcher) modifyInstance(ctx context.Context, ns string, o *cim.Modif
 }
 
 // merged returns a new instance of c: old with the properties of updates replaced
-// or added, in the class's property order.
+// or added, in the class's property order. Keys keep old's values (the caller
+// checked that they do not change), in the form the repository stored them.
 func merged(c *cim.Class, old *cim.Instance, updates []cim.Property) *cim.Instance {
 	out := &cim.Instance{ClassName: c.Name, Properties: make([]cim.Property, 0, len(c.Properties))}
 	for i := range c.Properties {
 		cp := &c.Properties[i]
 		var p *cim.Property
-		for j := range updates {
+		if cp.IsKey() {
+			p = old.Property(cp.Name)
+		}
+		for j := 0; p == nil && j < len(updates); j++ {
 			if strings.EqualFold(updates[j].Name, cp.Name) {
 				p = &updates[j]
-				break
 			}
 		}
 		if p == nil {
@@ -541,7 +558,13 @@ func (d *Dispatcher) deleteInstance(ctx context.Context, ns string, o *cim.Delet
 		}
 		return &cim.Result{}, nil
 	}
-	if err := d.s.DeleteInstance(ns, tp); err != nil {
+	err = d.s.DeleteInstance(ns, tp)
+	if err != nil && cim.StatusOf(toCIMError(err)) == cim.StatusNotFound {
+		if l := localized(tp, ns); l != nil && d.s.DeleteInstance(ns, l) == nil {
+			err = nil
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &cim.Result{}, nil
@@ -612,8 +635,51 @@ func (d *Dispatcher) setProperty(ctx context.Context, ns string, o *cim.SetPrope
 		}
 		return &cim.Result{}, nil
 	}
+	if err := d.checkRefs(ctx, ns, u); err != nil {
+		return nil, err
+	}
 	if err := d.s.ModifyInstance(ns, merged(c, old, u)); err != nil {
 		return nil, err
 	}
 	return &cim.Result{}, nil
+}
+
+// checkRefs checks that the references among props (typed) name existing
+// instances, and types their keys, before they are stored in the repository
+// (cimxml.md §3.3: a missing endpoint is CIM_ERR_INVALID_PARAMETER). Providers
+// check their own. References are stored with their namespace (see localized).
+func (d *Dispatcher) checkRefs(ctx context.Context, ns string, props []cim.Property) error {
+	for i := range props {
+		p := &props[i]
+		ref, ok := p.Value.(*cim.ObjectPath)
+		if !ok || ref == nil || p.IsArray {
+			continue
+		}
+		rns := ns
+		if ref.Namespace != "" {
+			rns = strings.Trim(ref.Namespace, "/")
+		}
+		if !d.s.HasNamespace(rns) {
+			return cim.Errorf(cim.StatusInvalidParameter, "reference %s: namespace %s does not exist", p.Name, rns)
+		}
+		c := d.s.Class(rns, ref.ClassName)
+		if c == nil {
+			return cim.Errorf(cim.StatusInvalidParameter, "reference %s: class %s does not exist", p.Name, ref.ClassName)
+		}
+		if nsKey(rns) == nsKey(ns) && p.ReferenceClass != "" && !d.s.IsSubclass(ns, c.Name, p.ReferenceClass) {
+			return cim.Errorf(cim.StatusInvalidParameter, "reference %s must name a %s, not a %s", p.Name, p.ReferenceClass, c.Name)
+		}
+		tp, err := d.typedPath(rns, c, ref)
+		if err != nil {
+			return cim.Errorf(cim.StatusInvalidParameter, "reference %s: %v", p.Name, err)
+		}
+		if _, err := d.fetch(ctx, rns, c, tp); err != nil {
+			if cim.StatusOf(toCIMError(err)) == cim.StatusNotFound {
+				return cim.Errorf(cim.StatusInvalidParameter, "reference %s: instance %s does not exist", p.Name, ref)
+			}
+			return err
+		}
+		p.Value = tp // typed, with its namespace, without host
+	}
+	return nil
 }

@@ -173,6 +173,14 @@ func TestCreateInstance(t *testing.T) {
 		t.Errorf("Tags = %#v", got)
 	}
 
+	// A reference given as text (untyped) is typed, and then found by Associators.
+	mustDo(t, f.d, &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Link", Properties: []cim.Property{
+		prop("Left", `root/test:T_Thing.Id="b"`), prop("Right", thingPath("a"))}}})
+	objs := objects(t, mustDo(t, f.d, &cim.AssociatorNames{Base: b, ObjectName: thingPath("b"), Role: "Left"}))
+	if got := paths(objs); !slices.Equal(got, []string{pa}) {
+		t.Errorf("associators of the new link: %v", got)
+	}
+
 	// A provider's path gets the namespace.
 	res = mustDo(t, f.d, &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Dyn", Properties: []cim.Property{str("Name", "d3")}}})
 	if got := res.Path.String(); got != `root/test:T_Dyn.Name="d3"` {
@@ -321,10 +329,15 @@ func TestClassOperations(t *testing.T) {
 		// A client may send inherited properties marked propagated: they are not
 		// redefinitions.
 		inherited := cim.Property{Name: "Size", Type: cim.TypeUint32, Propagated: true, ClassOrigin: "T_Thing"}
+		inheritedMethod := cim.Method{Name: "Reset", ReturnType: cim.TypeUint32, Propagated: true}
 		mustDo(t, f.d, &cim.CreateClass{Base: b, NewClass: &cim.Class{Name: "T_New", SuperClass: "T_Thing",
-			Properties: []cim.Property{inherited, {Name: "Mine", Type: cim.TypeString}}}})
+			Qualifiers: cim.Qualifiers{{Name: "Description", Type: cim.TypeString, Value: "new"}},
+			Properties: []cim.Property{inherited, {Name: "Mine", Type: cim.TypeString}},
+			Methods: []cim.Method{inheritedMethod, {Name: "Go", ReturnType: cim.TypeUint32, Parameters: []cim.Parameter{
+				{Name: "Speed", Type: cim.TypeUint8, Qualifiers: cim.Qualifiers{{Name: "In", Type: cim.TypeBoolean, Value: true}}}}}}}})
 		c := f.store.Class(ns, "T_New")
-		if c == nil || c.Property("Mine") == nil || c.Property("Id") == nil || !c.Property("Size").Propagated {
+		if c == nil || c.Property("Mine") == nil || c.Property("Id") == nil || !c.Property("Size").Propagated ||
+			c.Method("Go") == nil || c.Method("Reset") == nil || c.Qualifiers.String("Description") != "new" {
 			t.Fatalf("created class %+v", c)
 		}
 		mustDo(t, f.d, &cim.ModifyClass{Base: b, ModifiedClass: &cim.Class{Name: "T_New", SuperClass: "T_Thing",
@@ -391,5 +404,39 @@ func TestProviderErrors(t *testing.T) {
 	f.prov.fail = cim.Errorf(cim.StatusAccessDenied, "no")
 	if got := status(t, f.d, &cim.EnumerateInstances{Base: b, ClassName: "T_Dyn"}); got != cim.StatusAccessDenied {
 		t.Errorf("enumeration: %v, want the provider's code", got)
+	}
+}
+
+// wbemcli sends an unquoted key as VALUETYPE="numeric" even for a string key.
+func TestNumericTextKey(t *testing.T) {
+	f := newFixture(t)
+	b := cim.Base{Namespace: ns}
+	mustDo(t, f.d, &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Thing", Properties: []cim.Property{str("Id", "42")}}})
+	res := mustDo(t, f.d, &cim.GetInstance{Base: b, InstanceName: &cim.ObjectPath{ClassName: "T_Thing", Keys: []cim.KeyBinding{{Name: "Id", Value: int64(42)}}}})
+	if v := res.Instance.Property("Id").Value; v != "42" {
+		t.Errorf("Id = %#v", v)
+	}
+}
+
+// panicProv panics in GetInstance: the request fails, not the server.
+type panicProv struct{ roProv }
+
+func (p *panicProv) GetInstance(ctx context.Context, ns string, path *cim.ObjectPath) (*cim.Instance, error) {
+	panic("provider bug")
+}
+
+func TestProviderPanic(t *testing.T) {
+	d := dispatch.New(loadSchema(t), dispatch.Options{})
+	if err := d.Register(providers.Registration{Classes: []string{"T_RO"}, Provider: &panicProv{}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.Do(context.Background(), &cim.GetInstance{Base: cim.Base{Namespace: ns},
+		InstanceName: &cim.ObjectPath{ClassName: "T_RO", Keys: []cim.KeyBinding{{Name: "Name", Value: "r1"}}}})
+	var ce *cim.Error
+	if !errors.As(err, &ce) || ce.Code != cim.StatusFailed || ce.Err == nil {
+		t.Errorf("got %v, want CIM_ERR_FAILED with the panic as cause", err)
+	}
+	if _, err := d.Do(context.Background(), nil); cim.StatusOf(err) != cim.StatusInvalidParameter {
+		t.Errorf("nil operation: %v", err)
 	}
 }

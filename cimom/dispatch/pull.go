@@ -70,13 +70,20 @@ func (d *Dispatcher) pullTimeout(po *cim.PullOptions) (time.Duration, error) {
 // open runs an Open…: prepare checks the operation's own parameters and returns
 // the builder; withFilter says whether FilterQuery is an FQL filter (all but
 // OpenQueryInstances).
-func (d *Dispatcher) open(ctx context.Context, ns string, po *cim.PullOptions, kind pullKind, withFilter bool, prepare func(ctx context.Context) (buildFunc, error)) (*cim.Result, error) {
+func (d *Dispatcher) open(ctx context.Context, ns string, po *cim.PullOptions, kind pullKind, withFilter bool, prepare func(ctx context.Context) (buildFunc, error)) (_ *cim.Result, err error) {
 	timeout, err := d.pullTimeout(po)
 	if err != nil {
 		return nil, err
 	}
-	// The enumeration outlives this request: keep ctx's values, not its end.
-	build, err := prepare(context.WithoutCancel(ctx))
+	// The enumeration outlives this request: keep ctx's values, not its end; it
+	// ends with its enumeration context.
+	ectx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		if err != nil {
+			cancel()
+		}
+	}()
+	build, err := prepare(ectx)
 	if err != nil {
 		return nil, err
 	}
@@ -91,19 +98,18 @@ func (d *Dispatcher) open(ctx context.Context, ns string, po *cim.PullOptions, k
 			po.MaxObjectCount, d.opts.MaxObjectCount)
 	}
 	client := clientAddr(ctx)
-	stops := d.purge()
-	d.mu.Lock()
-	err = d.admit(client)
-	d.mu.Unlock()
-	runAll(stops)
-	if err != nil {
+	if err = d.admit(client); err != nil {
 		return nil, err
 	}
 	seq, err := build(filter)
 	if err != nil {
 		return nil, err
 	}
-	next, stop := iter.Pull2(seq)
+	next, stopIter := iter.Pull2(seq)
+	stop := func() {
+		cancel()
+		stopIter()
+	}
 	ec := &enumContext{ns: nsKey(ns), kind: kind, client: client, timeout: timeout, next: next, stop: stop}
 	objs, eos, err := ec.take(po.MaxObjectCount)
 	if err != nil || eos {
@@ -126,8 +132,11 @@ func (d *Dispatcher) open(ctx context.Context, ns string, po *cim.PullOptions, k
 	return &cim.Result{Objects: cim.Objects(objs), EnumerationContext: ec.id}, nil
 }
 
-// admit checks that client may open one more context. d.mu is held.
+// admit purges the expired contexts and checks that client may open one more.
 func (d *Dispatcher) admit(client string) error {
+	runAll(d.purge())
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.closed {
 		return cim.Errorf(cim.StatusServerIsShuttingDown, "the server is shutting down")
 	}

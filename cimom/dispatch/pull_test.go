@@ -2,6 +2,7 @@ package dispatch_test
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"slices"
 	"testing"
@@ -174,7 +175,7 @@ func TestPullClientLimit(t *testing.T) {
 	}
 	var ids []string
 	for i := 0; i < 3; i++ {
-		id, st := openAs("192.0.2.1")
+		id, st := openAs(fmt.Sprintf("192.0.2.1:%d", 40000+i)) // one host, several connections
 		if st != cim.StatusOK {
 			t.Fatalf("open %d: %v", i, st)
 		}
@@ -202,6 +203,7 @@ func TestPullClientLimit(t *testing.T) {
 // closed (announcing on entered that it waits); it records when its enumeration
 // was stopped.
 type gateProv struct {
+	ctx     context.Context // of the last EnumerateInstances
 	entered chan struct{}
 	gate    chan struct{}
 	stopped chan struct{}
@@ -216,6 +218,7 @@ func (p *gateProv) GetInstance(ctx context.Context, ns string, path *cim.ObjectP
 }
 
 func (p *gateProv) EnumerateInstances(ctx context.Context, ns, class string) iter.Seq2[*cim.Instance, error] {
+	p.ctx = ctx
 	inst := func(name string) *cim.Instance {
 		return &cim.Instance{ClassName: "T_RO", Properties: []cim.Property{{Name: "Name", Type: cim.TypeString, Value: name}}}
 	}
@@ -292,6 +295,9 @@ func TestPullReleasesEnumerations(t *testing.T) {
 			if !isClosed(p.stopped) {
 				t.Errorf("the enumeration was not stopped")
 			}
+			if p.ctx.Err() == nil {
+				t.Errorf("the provider's context was not cancelled")
+			}
 		})
 	}
 }
@@ -319,4 +325,41 @@ func TestPullAbandoned(t *testing.T) {
 		t.Errorf("abandoned Pull: %v", got)
 	}
 	<-p.stopped // the enumeration was stopped (the test would hang otherwise)
+}
+
+// errProv serves T_RO: one instance, then an error.
+type errProv struct{ gateProv }
+
+func (p *errProv) EnumerateInstances(ctx context.Context, ns, class string) iter.Seq2[*cim.Instance, error] {
+	return func(yield func(*cim.Instance, error) bool) {
+		if !yield(&cim.Instance{ClassName: "T_RO", Properties: []cim.Property{{Name: "Name", Type: cim.TypeString, Value: "r1"}}}, nil) {
+			return
+		}
+		yield(nil, cim.Errorf(cim.StatusAccessDenied, "no more for you"))
+	}
+}
+
+// An error of the enumeration that comes after a full page is reported by the
+// next Pull, which closes the context.
+func TestPullError(t *testing.T) {
+	b := cim.Base{Namespace: ns}
+	d := dispatch.New(loadSchema(t), dispatch.Options{})
+	defer d.Close()
+	if err := d.Register(providers.Registration{Classes: []string{"T_RO"}, Provider: &errProv{}}); err != nil {
+		t.Fatal(err)
+	}
+	res := mustDo(t, d, &cim.OpenEnumerateInstances{Base: b, ClassName: "T_RO", PullOptions: cim.PullOptions{MaxObjectCount: 1}})
+	if n := len(objects(t, res)); n != 1 || res.EndOfSequence {
+		t.Fatalf("open: %d objects, EOS %v", n, res.EndOfSequence)
+	}
+	if got := status(t, d, &cim.PullInstancesWithPath{Base: b, EnumerationContext: res.EnumerationContext, MaxObjectCount: 1}); got != cim.StatusAccessDenied {
+		t.Errorf("pull: %v, want the provider's error", got)
+	}
+	if n := d.OpenContexts(); n != 0 {
+		t.Errorf("%d contexts open after the error", n)
+	}
+	// An error within the first page fails the Open.
+	if got := status(t, d, &cim.OpenEnumerateInstances{Base: b, ClassName: "T_RO", PullOptions: cim.PullOptions{MaxObjectCount: 5}}); got != cim.StatusAccessDenied {
+		t.Errorf("open: %v", got)
+	}
 }

@@ -296,6 +296,25 @@ func intOf(t cim.Type, i int64, text string) (any, error) {
 	return i, nil
 }
 
+// convertKey is convert for a key value: wbemcli sends digits typed unquoted as
+// VALUETYPE="numeric" (and true/false as "boolean") even when the key is a string
+// (cimxml.md §7.4), which the decoder gives as a number; such a key means its text.
+func convertKey(t cim.Type, v any) (any, error) {
+	if t == cim.TypeString {
+		switch x := v.(type) {
+		case int64:
+			return strconv.FormatInt(x, 10), nil
+		case uint64:
+			return strconv.FormatUint(x, 10), nil
+		case float64:
+			return strconv.FormatFloat(x, 'g', -1, 64), nil
+		case bool:
+			return strconv.FormatBool(x), nil
+		}
+	}
+	return convert(t, false, v)
+}
+
 // typedPath returns path typed against class c of namespace ns: the class name and
 // key names as c spells them, keys in c's order, values of the key properties'
 // types, Namespace ns, no host. A path whose keys are not exactly c's keys is
@@ -328,7 +347,7 @@ func (d *Dispatcher) typedPath(ns string, c *cim.Class, path *cim.ObjectPath) (*
 		if v == nil {
 			return nil, cim.Errorf(cim.StatusInvalidParameter, "path %s: key %s is NULL", path, kp.Name)
 		}
-		tv, err := convert(kp.Type, false, v)
+		tv, err := convertKey(kp.Type, v)
 		if err != nil {
 			return nil, cim.Errorf(cim.StatusInvalidParameter, "path %s: key %s: %v", path, kp.Name, err)
 		}
@@ -355,11 +374,33 @@ func (d *Dispatcher) typeRef(ns string, ref *cim.ObjectPath) *cim.ObjectPath {
 	if err != nil {
 		return ref
 	}
-	if ref.Namespace == "" {
-		t.Namespace = ""
-	}
-	t.Host = ref.Host
 	return t
+}
+
+// The repository tells "root/cimv2:C.k=1" from "C.k=1" in a reference key. The
+// dispatcher stores and looks up references with their namespace (the CIM-XML
+// decoder gives every reference one, and clients expect it back); references the
+// base schema (MOF) stored without namespace are found through localized.
+
+// localized returns path with the namespace removed from its reference keys that
+// point into namespace ns, or nil when it has none.
+func localized(path *cim.ObjectPath, ns string) *cim.ObjectPath {
+	var out *cim.ObjectPath
+	for i, k := range path.Keys {
+		ref, ok := k.Value.(*cim.ObjectPath)
+		if !ok || ref.Namespace == "" || nsKey(ref.Namespace) != nsKey(ns) {
+			continue
+		}
+		if out == nil {
+			cp := *path
+			cp.Keys = append([]cim.KeyBinding(nil), path.Keys...)
+			out = &cp
+		}
+		l := *ref
+		l.Namespace = ""
+		out.Keys[i].Value = &l
+	}
+	return out
 }
 
 // refMatches reports whether reference ref (as stored in an association, with or

@@ -147,6 +147,7 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 	}
 
 	d := dispatch.New(repo, dispatch.Options{Logger: log.WithField("component", "dispatch")})
+	defer d.Close() // open enumeration contexts end with the server
 
 	// Providers, in a plain list (style.md §3.1: no init() registration). Classes
 	// without a provider are served from the repository's static instances.

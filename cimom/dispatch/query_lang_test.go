@@ -1,5 +1,3 @@
-//go:build cimquery
-
 package dispatch_test
 
 import (

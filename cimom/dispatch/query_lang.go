@@ -1,5 +1,3 @@
-//go:build cimquery
-
 package dispatch
 
 import "github.com/shypecim/shypecim/cimom/query"
