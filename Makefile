@@ -3,7 +3,7 @@
 GO      ?= go
 FUZZTIME ?= 10s
 
-.PHONY: run test deps vtpm-deps build bench fuzz vet
+.PHONY: run test deps vtpm-deps build bench bench-http fuzz vet
 
 # Runs the server with its embedded defaults: simulated hypervisor, embedded schema,
 # data under $SHYPE_DATA or ~/.local/state/shypecim.
@@ -49,6 +49,11 @@ build:
 # Benchmarks: compiling the DMTF schema in-process and as a whole mofc process.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./mof/compile ./cmd/mofc ./cimom/repository
+
+# The CIM-XML server under wrk against the ceiling of the machine (cmd/cimbench).
+bench-http: build
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
+	bin/cimbench -shyped bin/shyped -mofc bin/mofc -schema ../shared/schema/cim-2.49.0
 
 # Longer fuzzing by hand: make fuzz FUZZTIME=10m
 fuzz:
