@@ -2,6 +2,7 @@ package cimxml
 
 import (
 	"encoding/xml"
+	"errors"
 	"io"
 	"path/filepath"
 	"strings"
@@ -99,7 +100,7 @@ func BenchmarkEncodingXMLTokens(b *testing.B) {
 		d := xml.NewDecoder(r)
 		for {
 			_, err := d.Token()
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {

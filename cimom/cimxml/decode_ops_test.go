@@ -1,6 +1,7 @@
 package cimxml
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -177,8 +178,8 @@ func createWith(t *testing.T, prop string) (*cim.Property, *ProtocolError) {
 	body := call("CreateInstance", ip("NewInstance", `<INSTANCE CLASSNAME="A">`+prop+`</INSTANCE>`))
 	req, err := Decode(strings.NewReader(body))
 	if err != nil {
-		pe, ok := err.(*ProtocolError)
-		if !ok {
+		var pe *ProtocolError
+		if !errors.As(err, &pe) {
 			t.Fatalf("Decode = %v, want a *ProtocolError", err)
 		}
 		return nil, pe
@@ -339,8 +340,8 @@ func TestDecodeKeys(t *testing.T) {
 			body := call("GetInstance", ip("InstanceName", tt.in))
 			req, err := Decode(strings.NewReader(body))
 			if tt.bad {
-				pe, ok := err.(*ProtocolError)
-				if !ok || pe.CIMError != ErrNotValid {
+				var pe *ProtocolError
+				if !errors.As(err, &pe) || pe.CIMError != ErrNotValid {
 					t.Fatalf("Decode = %v, want request-not-valid", err)
 				}
 				return
@@ -420,7 +421,8 @@ func TestDecodeInvokeMethod(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req, err := Decode(strings.NewReader(mcall("Ping", target, tt.param)))
 			if tt.bad {
-				if _, ok := err.(*ProtocolError); !ok {
+				var pe *ProtocolError
+				if !errors.As(err, &pe) {
 					t.Fatalf("Decode = %v, want a *ProtocolError", err)
 				}
 				return

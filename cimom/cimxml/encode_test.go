@@ -46,7 +46,7 @@ func checkWellFormed(t *testing.T, doc string) {
 	d := xml.NewDecoder(strings.NewReader(doc))
 	for {
 		_, err := d.Token()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -327,5 +327,42 @@ func TestEncodeEmbeddedArrayAttribute(t *testing.T) {
 	doc = encode(t, ireq(&cim.GetInstance{Base: base, InstanceName: alice()}), &cim.Result{Instance: in}, nil)
 	if !strings.Contains(doc, `<PROPERTY.ARRAY NAME="Cards" TYPE="string" EmbeddedObject="instance"><VALUE.ARRAY><VALUE>&lt;INSTANCE`) {
 		t.Errorf("instance: want EmbeddedObject on the array of embedded instances:\n%s", doc)
+	}
+}
+
+// TestEncodeInstanceClassOrigin: CLASSORIGIN on instance properties follows the
+// IncludeClassOrigin of each instance operation; qualifiers never appear.
+func TestEncodeInstanceClassOrigin(t *testing.T) {
+	in := &cim.Instance{ClassName: "A", Qualifiers: cim.Qualifiers{{Name: "Q", Type: cim.TypeBoolean, Value: true}},
+		Properties: []cim.Property{{Name: "P", Type: cim.TypeString, Value: "v", ClassOrigin: "A",
+			Qualifiers: cim.Qualifiers{{Name: "Key", Type: cim.TypeBoolean, Value: true}}}}}
+	p := &cim.ObjectPath{Namespace: ns, ClassName: "A", Keys: []cim.KeyBinding{{Name: "P", Value: "v"}}}
+	objs := cim.Objects([]cim.Object{{Path: p, Instance: in}})
+	tests := []struct {
+		op   cim.Op
+		res  *cim.Result
+		want bool
+	}{
+		{&cim.GetInstance{Base: base, InstanceName: p, InstanceFlags: cim.InstanceFlags{IncludeClassOrigin: true, IncludeQualifiers: true}}, &cim.Result{Instance: in}, true},
+		{&cim.GetInstance{Base: base, InstanceName: p}, &cim.Result{Instance: in}, false},
+		{&cim.EnumerateInstances{Base: base, ClassName: "A", InstanceFlags: cim.InstanceFlags{IncludeClassOrigin: true}}, &cim.Result{Objects: objs}, true},
+		{&cim.EnumerateInstances{Base: base, ClassName: "A"}, &cim.Result{Objects: objs}, false},
+		{&cim.Associators{Base: base, ObjectName: p, IncludeClassOrigin: true, IncludeQualifiers: true}, &cim.Result{Objects: objs}, true},
+		{&cim.References{Base: base, ObjectName: p, IncludeClassOrigin: true}, &cim.Result{Objects: objs}, true},
+		{&cim.References{Base: base, ObjectName: p}, &cim.Result{Objects: objs}, false},
+		{&cim.OpenEnumerateInstances{Base: base, ClassName: "A", IncludeClassOrigin: true}, &cim.Result{Objects: objs}, true},
+		{&cim.OpenAssociatorInstances{Base: base, InstanceName: p, IncludeClassOrigin: true}, &cim.Result{Objects: objs}, true},
+		{&cim.OpenReferenceInstances{Base: base, InstanceName: p, IncludeClassOrigin: true}, &cim.Result{Objects: objs}, true},
+		{&cim.OpenReferenceInstances{Base: base, InstanceName: p}, &cim.Result{Objects: objs}, false},
+		{&cim.PullInstancesWithPath{Base: base}, &cim.Result{Objects: objs}, false},
+	}
+	for _, tt := range tests {
+		doc := encode(t, ireq(tt.op), tt.res, nil)
+		if got := strings.Contains(doc, `CLASSORIGIN="A"`); got != tt.want {
+			t.Errorf("%s: CLASSORIGIN present = %v, want %v\n%s", tt.op.OpName(), got, tt.want, doc)
+		}
+		if strings.Contains(doc, "<QUALIFIER") || !strings.Contains(doc, `<INSTANCE CLASSNAME="A">`) {
+			t.Errorf("%s: want the instance without qualifiers\n%s", tt.op.OpName(), doc)
+		}
 	}
 }

@@ -603,26 +603,29 @@ func (d *decoder) parameter(n *node) cim.Parameter {
 }
 
 // nameSet finds names given twice, case-insensitively: a linear search while the set
-// is small, a map beyond, so that a request with very many names is not quadratic.
+// is small (in an array, without allocating), a map beyond, so that a request with
+// very many names is not quadratic.
 type nameSet struct {
-	list []string
-	m    map[string]struct{}
+	arr [16]string
+	n   int
+	m   map[string]struct{}
 }
 
 // add adds name and reports whether it was new.
 func (s *nameSet) add(name string) bool {
 	if s.m == nil {
-		for _, n := range s.list {
+		for _, n := range s.arr[:s.n] {
 			if strings.EqualFold(n, name) {
 				return false
 			}
 		}
-		if len(s.list) < 16 {
-			s.list = append(s.list, name)
+		if s.n < len(s.arr) {
+			s.arr[s.n] = name
+			s.n++
 			return true
 		}
 		s.m = make(map[string]struct{}, 64)
-		for _, n := range s.list {
+		for _, n := range s.arr {
 			s.m[strings.ToLower(n)] = struct{}{}
 		}
 	}
