@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/shypecim/shypecim/cimom/cim"
@@ -60,7 +61,13 @@ func WriteResponse(w io.Writer, req *Request, res *cim.Result, err error, host s
 	if req == nil {
 		req = &Request{Intrinsic: true}
 	}
-	wr := &writer{b: bufio.NewWriterSize(ew, 16<<10), ew: ew, host: host, ns: req.Namespace, scratch: make([]byte, 0, 64)}
+	bw := bufPool.Get().(*bufio.Writer)
+	bw.Reset(ew)
+	defer func() {
+		bw.Reset(nil) // drop the reference to the client's writer
+		bufPool.Put(bw)
+	}()
+	wr := &writer{b: bw, ew: ew, host: host, ns: req.Namespace, scratch: make([]byte, 0, 64)}
 	if err == nil && res == nil {
 		res = &cim.Result{}
 	}
@@ -74,6 +81,9 @@ func WriteResponse(w io.Writer, req *Request, res *cim.Result, err error, host s
 	}
 	return serr
 }
+
+// bufPool recycles the 16 KiB output buffers of WriteResponse.
+var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
 
 // flags takes the presentation flags of the operation.
 func (w *writer) flags(op cim.Op) {
@@ -131,7 +141,7 @@ func (w *writer) escape(s string) {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' && c != '>' && c != '"' && c != '\'' {
+		if plain[c] {
 			i++
 			continue
 		}
@@ -172,6 +182,18 @@ func (w *writer) escape(s string) {
 	}
 	w.b.WriteString(s[last:])
 }
+
+// plain marks the bytes escape copies as they are: printable ASCII but the five
+// markup characters. One table load per byte keeps long descriptions cheap.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	for _, c := range "&<>\"'" {
+		t[c] = false
+	}
+	return t
+}()
 
 // response writes the document.
 func (w *writer) response(req *Request, res *cim.Result, err error) error {

@@ -2,8 +2,11 @@ package cimxml
 
 import (
 	"bufio"
+	"bytes"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/shypecim/shypecim/cimom/cim"
 )
@@ -247,8 +250,66 @@ func embeddedOf(p *cim.Property) string {
 	return embeddedKind(p.Value, "")
 }
 
-// class writes CLASS as the request's flags say.
+// class writes CLASS as the request's flags say, from the cache when it can.
 func (w *writer) class(c *cim.Class) {
+	if w.propertyList != nil || !cacheable(c) {
+		w.classElement(c)
+		return
+	}
+	key := classKey{c: c, localOnly: w.localOnly, qualifiers: w.includeQualifiers, origin: w.includeClassOrigin}
+	if b, ok := classCache.Load(key); ok {
+		w.b.Write(b.([]byte))
+		return
+	}
+	var buf bytes.Buffer
+	cw := *w
+	cw.b = bufio.NewWriterSize(&buf, 16<<10)
+	cw.classElement(c)
+	cw.b.Flush()
+	b := buf.Bytes()
+	if classCacheBytes.Add(int64(len(b))) > classCacheBudget {
+		// Full: start again rather than keep old classes alive forever.
+		classCache.Clear()
+		classCacheBytes.Store(int64(len(b)))
+	}
+	classCache.Store(key, b)
+	w.b.Write(b)
+}
+
+// classCache holds CLASS elements already written, by class and presentation flags.
+// Classes are immutable (a modified class is a new *cim.Class), so an entry never
+// goes stale; the cache is emptied when it outgrows classCacheBudget. It makes
+// GetClass and EnumerateClasses of a large schema a copy of bytes.
+var (
+	classCache      sync.Map // classKey → []byte
+	classCacheBytes atomic.Int64
+)
+
+const classCacheBudget = 64 << 20
+
+type classKey struct {
+	c                             *cim.Class
+	localOnly, qualifiers, origin bool
+}
+
+// cacheable reports whether the CLASS element of c depends on nothing but c and the
+// flags: a default value that is a reference or an embedded object would carry the
+// host and namespace of the request.
+func cacheable(c *cim.Class) bool {
+	for i := range c.Properties {
+		v := c.Properties[i].Value
+		if a, ok := v.([]any); ok && len(a) > 0 {
+			v = a[0] // an array holds one kind of value
+		}
+		switch v.(type) {
+		case *cim.ObjectPath, *cim.Instance, *cim.Class:
+			return false
+		}
+	}
+	return true
+}
+
+func (w *writer) classElement(c *cim.Class) {
 	w.str(`<CLASS NAME="`)
 	w.escape(c.Name)
 	w.str(`"`)
