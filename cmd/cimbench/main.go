@@ -257,6 +257,7 @@ func runWrk(wrk, script, addr string, d time.Duration, closeConn bool) (float64,
 // shyped is a running server.
 type shyped struct {
 	cmd     *exec.Cmd
+	exited  chan struct{}
 	addr    string
 	startup time.Duration
 }
@@ -265,32 +266,41 @@ var listenRx = regexp.MustCompile(`listen="?([0-9.:]+)"?`)
 
 func startShyped(bin, data, schema string) (*shyped, error) {
 	start := time.Now()
-	// At the default log level, as in production: one line per request.
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--data", data, "--schema", schema)
-	stderr, err := cmd.StderrPipe()
+	// At the default log level, as in production (one line per request), into a file
+	// as a service's log would go, rather than a pipe this process would have to drain.
+	logPath := filepath.Join(filepath.Dir(data), "shyped.log")
+	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
+	defer logFile.Close()
+	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--data", data, "--schema", schema)
+	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if m := listenRx.FindStringSubmatch(sc.Text()); m != nil && strings.Contains(sc.Text(), "serving") {
-			go io.Copy(io.Discard, stderr) // keep draining the request log
-			return &shyped{cmd: cmd, addr: m[1], startup: time.Since(start)}, nil
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	for {
+		b, _ := os.ReadFile(logPath)
+		for _, line := range strings.Split(string(b), "\n") {
+			if m := listenRx.FindStringSubmatch(line); m != nil && strings.Contains(line, "serving") {
+				return &shyped{cmd: cmd, exited: exited, addr: m[1], startup: time.Since(start)}, nil
+			}
+		}
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("shyped exited before serving:\n%s", b)
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	cmd.Process.Kill()
-	cmd.Wait()
-	return nil, fmt.Errorf("shyped exited before serving")
 }
 
 func (s *shyped) pid() int { return s.cmd.Process.Pid }
 
 func (s *shyped) stop() {
 	s.cmd.Process.Signal(os.Interrupt)
-	s.cmd.Wait()
+	<-s.exited
 }
 
 // memKB reads a memory figure (VmRSS, VmHWM) of process pid in KiB.
