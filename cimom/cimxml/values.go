@@ -1,7 +1,6 @@
 package cimxml
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -11,124 +10,18 @@ import (
 	"github.com/shypecim/shypecim/cimom/cim"
 )
 
-// parseScalar converts the text of a VALUE to a value of type t (cimxml.md §2.6).
-// Strings keep their text as it is; the other types are trimmed first.
+// parseScalar converts the text of a VALUE to a value of type t (cim.ParseValue);
+// a reference is never VALUE text in CIM-XML.
 func parseScalar(t cim.Type, s string) (any, error) {
-	switch t {
-	case cim.TypeString:
-		return s, nil
-	case cim.TypeChar16:
-		r, size := utf8.DecodeRuneInString(s)
-		if size == 0 || size != len(s) || r > 0xFFFF || (r == utf8.RuneError && size == 1) {
-			return nil, fmt.Errorf("char16 value %q is not one UCS-2 character", s)
-		}
-		return cim.Char16(r), nil
+	if t == cim.TypeReference {
+		return nil, fmt.Errorf("a reference value cannot be written as text")
 	}
-	s = strings.TrimSpace(s)
-	switch {
-	case t == cim.TypeBoolean:
-		switch {
-		case strings.EqualFold(s, "true"):
-			return true, nil
-		case strings.EqualFold(s, "false"):
-			return false, nil
-		}
-		return nil, fmt.Errorf("boolean value %q is neither TRUE nor FALSE", s)
-	case t.IsInteger():
-		return parseInteger(t, s)
-	case t.IsReal():
-		return parseReal(t, s)
-	case t == cim.TypeDatetime:
-		return cim.ParseDatetime(s)
-	}
-	return nil, fmt.Errorf("a %s value cannot be written as text", t)
+	return cim.ParseValue(t, s)
 }
 
-var errSyntax = errors.New("invalid syntax")
+func parseInteger(t cim.Type, s string) (any, error) { return cim.ParseValue(t, s) }
 
-// parseInteger accepts decimal with an optional sign, and 0x hex leniently as pywbem
-// does; the value must fit type t.
-func parseInteger(t cim.Type, s string) (any, error) {
-	neg := false
-	digits := s
-	if len(digits) > 0 && (digits[0] == '+' || digits[0] == '-') {
-		neg = digits[0] == '-'
-		digits = digits[1:]
-	}
-	base := 10
-	if len(digits) > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X') {
-		base, digits = 16, digits[2:]
-	}
-	if digits == "" || digits[0] == '+' || digits[0] == '-' || strings.IndexByte(digits, '_') >= 0 {
-		return nil, fmt.Errorf("%s value %q: %w", t, s, errSyntax)
-	}
-	u, err := strconv.ParseUint(digits, base, 64)
-	if err != nil {
-		return nil, fmt.Errorf("%s value %q: %w", t, s, errSyntax)
-	}
-	bits := t.Bits()
-	if !t.IsSigned() {
-		if neg && u != 0 {
-			return nil, fmt.Errorf("%s value %q is out of range", t, s)
-		}
-		if bits < 64 && u > 1<<bits-1 {
-			return nil, fmt.Errorf("%s value %q is out of range", t, s)
-		}
-		switch t {
-		case cim.TypeUint8:
-			return uint8(u), nil
-		case cim.TypeUint16:
-			return uint16(u), nil
-		case cim.TypeUint32:
-			return uint32(u), nil
-		}
-		return u, nil
-	}
-	limit := uint64(1) << (bits - 1) // |min|; max is limit-1
-	if (!neg && u >= limit) || (neg && u > limit) {
-		return nil, fmt.Errorf("%s value %q is out of range", t, s)
-	}
-	var n int64
-	if neg {
-		n = int64(-u) // two's complement also covers -limit
-	} else {
-		n = int64(u)
-	}
-	switch t {
-	case cim.TypeSint8:
-		return int8(n), nil
-	case cim.TypeSint16:
-		return int16(n), nil
-	case cim.TypeSint32:
-		return int32(n), nil
-	}
-	return n, nil
-}
-
-func parseReal(t cim.Type, s string) (any, error) {
-	var f float64
-	switch strings.ToUpper(s) {
-	case "INF", "+INF":
-		f = math.Inf(1)
-	case "-INF":
-		f = math.Inf(-1)
-	case "NAN":
-		f = math.NaN()
-	default:
-		if s == "" || strings.IndexByte(s, '_') >= 0 || strings.ContainsAny(s, "xXpPiInN") {
-			return nil, fmt.Errorf("%s value %q: %w", t, s, errSyntax)
-		}
-		var err error
-		f, err = strconv.ParseFloat(s, t.Bits())
-		if err != nil {
-			return nil, fmt.Errorf("%s value %q is not a number or out of range", t, s)
-		}
-	}
-	if t == cim.TypeReal32 {
-		return float32(f), nil
-	}
-	return f, nil
-}
+func parseReal(t cim.Type, s string) (any, error) { return cim.ParseValue(t, s) }
 
 // parseKeyValue types a KEYVALUE without TYPE from its VALUETYPE: numbers become
 // int64, uint64 or float64 for the dispatcher to type against the class.

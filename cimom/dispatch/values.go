@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/shypecim/shypecim/cimom/cim"
 )
@@ -77,7 +76,7 @@ func convertScalar(t cim.Type, v any) (any, error) {
 	}
 	switch x := v.(type) {
 	case string:
-		return parseScalar(t, x)
+		return cim.ParseValue(t, x)
 	case *cim.Instance, *cim.Class:
 		if t == cim.TypeString {
 			return v, nil
@@ -105,78 +104,6 @@ func describe(v any) string {
 		return t.String()
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-// parseScalar parses the text of a CIM-XML VALUE or KEYVALUE as type t
-// (cimxml.md §2.6): whitespace around numbers and booleans is ignored, integers may
-// be hexadecimal (0x…).
-func parseScalar(t cim.Type, s string) (any, error) {
-	switch t {
-	case cim.TypeString:
-		return s, nil
-	case cim.TypeBoolean:
-		switch strings.ToLower(strings.TrimSpace(s)) {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		}
-		return nil, fmt.Errorf("%q is not a boolean", s)
-	case cim.TypeChar16:
-		r, size := utf8.DecodeRuneInString(s)
-		if size == 0 || size != len(s) || r > 0xFFFF || r == utf8.RuneError {
-			return nil, fmt.Errorf("%q is not one char16 character", s)
-		}
-		return cim.Char16(r), nil
-	case cim.TypeDatetime:
-		d, err := cim.ParseDatetime(strings.TrimSpace(s))
-		if err != nil {
-			return nil, err
-		}
-		return d, nil
-	case cim.TypeReference:
-		p, err := cim.ParseObjectPath(strings.TrimSpace(s))
-		if err != nil {
-			return nil, err
-		}
-		return p, nil
-	case cim.TypeReal32, cim.TypeReal64:
-		f, err := strconv.ParseFloat(strings.TrimSpace(s), t.Bits())
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a %s", s, t)
-		}
-		if t == cim.TypeReal32 {
-			return float32(f), nil
-		}
-		return f, nil
-	}
-	if t.IsInteger() {
-		txt := strings.TrimSpace(s)
-		neg := strings.HasPrefix(txt, "-")
-		body := txt
-		if neg || strings.HasPrefix(txt, "+") {
-			body = txt[1:]
-		}
-		base := 10
-		if strings.HasPrefix(body, "0x") || strings.HasPrefix(body, "0X") {
-			base, body = 16, body[2:]
-		}
-		if body == "" || body[0] == '+' || body[0] == '-' {
-			return nil, fmt.Errorf("%q is not a %s", s, t)
-		}
-		u, err := strconv.ParseUint(body, base, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a %s", s, t)
-		}
-		if neg {
-			if u > 1<<63 {
-				return nil, fmt.Errorf("%q is out of range for %s", s, t)
-			}
-			return intOf(t, -int64(u), s)
-		}
-		return uintOf(t, u, s)
-	}
-	return nil, fmt.Errorf("cannot convert %q to %s", s, t)
 }
 
 // convertNumber converts a Go number to the numeric CIM type t, if it fits.
