@@ -498,6 +498,13 @@ func (d *Dispatcher) modifyInstance(ctx context.Context, ns string, o *cim.Modif
 	if len(updates) == 0 {
 		return &cim.Result{}, nil
 	}
+	return d.update(ctx, ns, w, tp, c, old, updates)
+}
+
+// update stores the changed properties updates of the instance at tp (old, of class
+// c): through the provider's writer w when the class has a provider, else in the
+// repository, whose references are checked first.
+func (d *Dispatcher) update(ctx context.Context, ns string, w providers.InstanceWriter, tp *cim.ObjectPath, c *cim.Class, old *cim.Instance, updates []cim.Property) (*cim.Result, error) {
 	if w != nil {
 		names := make([]string, len(updates))
 		for i := range updates {
@@ -628,20 +635,7 @@ func (d *Dispatcher) setProperty(ctx context.Context, ns string, o *cim.SetPrope
 			return nil, cim.Errorf(cim.StatusInvalidParameter, "key property %s cannot change", cp.Name)
 		}
 	}
-	u := []cim.Property{instanceProperty(cp, v)}
-	if w != nil {
-		if err := w.ModifyInstance(ctx, ns, tp, &cim.Instance{ClassName: c.Name, Properties: u}, []string{cp.Name}); err != nil {
-			return nil, err
-		}
-		return &cim.Result{}, nil
-	}
-	if err := d.checkRefs(ctx, ns, u); err != nil {
-		return nil, err
-	}
-	if err := d.s.ModifyInstance(ns, merged(c, old, u)); err != nil {
-		return nil, err
-	}
-	return &cim.Result{}, nil
+	return d.update(ctx, ns, w, tp, c, old, []cim.Property{instanceProperty(cp, v)})
 }
 
 // checkRefs checks that the references among props (typed) name existing
