@@ -65,6 +65,11 @@ type namespace struct {
 	refs    pmap[[]string]   // class key → keys of the associations referring to it
 	insts   pmap[*instEntry] // instance key (instKey) → entry
 
+	// deep memoises SubclassNames(…, deep) of this published namespace: class key
+	// ("" for the root) → names. A namespace never changes once published, so the
+	// answers never go stale; every new or copied namespace gets a fresh memo.
+	deep *sync.Map
+
 	// Objects of the base schema deleted by clients, by key, kept so that Replay
 	// can delete them again after the base schema is reloaded.
 	goneQuals   pmap[string]          // → spelling
@@ -138,6 +143,7 @@ func (tx *txn) setNS(key string, n *namespace) {
 	if n == nil {
 		delete(tx.st.nss, key)
 	} else {
+		n.deep = new(sync.Map)
 		tx.st.nss[key] = n
 	}
 }
@@ -261,9 +267,25 @@ func (s *Store) Classes(ns string) ([]*cim.Class, error) {
 // definition order (each class before its subclasses). The name "" stands for the
 // root of the hierarchy: its direct subclasses are the classes without superclass,
 // its descendants all classes. An unknown class gives ErrInvalidClass.
+//
+// Deep answers are memoised per published snapshot (EnumerateClassNames of a whole
+// schema is then a lookup); the returned slice is shared and must not be modified.
 func (s *Store) SubclassNames(ns, name string, deep bool) ([]string, error) {
+	n, err := s.readNS(ns)
+	if err != nil {
+		return nil, err
+	}
+	if deep {
+		if v, ok := n.deep.Load(nameKey(name)); ok {
+			return v.([]string), nil
+		}
+	}
 	var out []string
-	err := s.walkSubclasses(ns, name, deep, func(e *classEntry) { out = append(out, e.class.Name) })
+	err = n.walkFrom(name, deep, func(e *classEntry) { out = append(out, e.class.Name) })
+	if err == nil && deep {
+		out = slices.Clip(out)
+		n.deep.Store(nameKey(name), out)
+	}
 	return out, err
 }
 
@@ -279,6 +301,11 @@ func (s *Store) walkSubclasses(ns, name string, deep bool, fn func(*classEntry))
 	if err != nil {
 		return err
 	}
+	return n.walkFrom(name, deep, fn)
+}
+
+// walkFrom walks the subclasses of class name ("" the root) of this namespace.
+func (n *namespace) walkFrom(name string, deep bool, fn func(*classEntry)) error {
 	start := n.top
 	if name != "" {
 		e, err := n.class(name)

@@ -873,3 +873,29 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Loader.PutClass after Load = %v, want an error", err)
 	}
 }
+
+// TestSubclassNamesMemo checks that memoised deep answers follow every change.
+func TestSubclassNamesMemo(t *testing.T) {
+	st, _ := loaded(t)
+	first, err := st.SubclassNames(ns, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := st.SubclassNames(ns, "", true)
+	if !equalStrings(first, again) {
+		t.Fatalf("memoised answer differs: %v, %v", first, again)
+	}
+	if err := st.CreateClass(ns, class("Memo_New", nil, nil, prop("Id", cim.TypeString, boolQ("Key")))); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := st.SubclassNames(ns, "", true)
+	if len(after) != len(first)+1 || after[len(after)-1] != "Memo_New" {
+		t.Errorf("after CreateClass: %v, want %v plus Memo_New", after, first)
+	}
+	if err := st.DeleteClass(ns, "Memo_New"); err != nil {
+		t.Fatal(err)
+	}
+	if final, _ := st.SubclassNames(ns, "", true); !equalStrings(final, first) {
+		t.Errorf("after DeleteClass: %v, want %v", final, first)
+	}
+}
