@@ -10,14 +10,16 @@ FUZZTIME ?= 10s
 run: vtpm-deps
 	$(GO) run ./cmd/shyped $(ARGS)
 
+# The fuzz targets, as package:Target; make test runs each for FUZZTIME.
+FUZZ := ./mof:FuzzParse ./mof/compile:FuzzCompile ./cimom/cimxml:FuzzDecode \
+	./cimom/query:FuzzParse ./acm:FuzzLoad ./acm:FuzzChineseWall ./acm/ezpolicy:FuzzParse \
+	./hypervisor/hvsim:FuzzLifecycle
+
 # Runs every test: vet, the unit and end-to-end tests with the race detector, and a
 # short run of each fuzz target.
 test: deps vet
 	$(GO) test -race -count=1 ./...
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./mof
-	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./mof/compile
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./cimom/cimxml
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./cimom/query
+	$(MAKE) --no-print-directory fuzz
 
 vet:
 	$(GO) vet ./...
@@ -55,9 +57,9 @@ bench-http: build
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	bin/cimbench -shyped bin/shyped -mofc bin/mofc -schema ../shared/schema/cim-2.49.0
 
-# Longer fuzzing by hand: make fuzz FUZZTIME=10m
+# Each fuzz target for FUZZTIME; longer by hand: make fuzz FUZZTIME=10m
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./mof
-	$(GO) test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./mof/compile
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./cimom/cimxml
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./cimom/query
+	@set -e; for t in $(FUZZ); do \
+		echo "$(GO) test -run '^$$' -fuzz '^$${t#*:}$$' -fuzztime $(FUZZTIME) $${t%%:*}"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
