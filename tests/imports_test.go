@@ -21,8 +21,10 @@ var importRules = []struct {
 	{"providers", []string{"cimom/dispatch", "cimom/cimxml", "cimom/repository", "acm", "vtpm", "hypervisor"}},
 	{"providers/", []string{"cimom/dispatch", "cimom/cimxml", "cimom/repository", "hypervisor/hvsim", "vtpm/swtpm"}},
 	{"acm", []string{"cimom", "providers", "hypervisor", "vtpm", "mof"}},
+	{"acm/", []string{"cimom", "providers", "hypervisor", "vtpm", "mof"}},
 	{"vtpm", []string{"cimom", "providers", "hypervisor", "acm", "mof"}},
 	{"hypervisor", []string{"cimom", "providers", "acm", "vtpm", "mof"}},
+	{"hypervisor/", []string{"cimom", "providers", "acm", "vtpm", "mof"}},
 	{"mof", []string{"cimom", "providers", "acm", "vtpm", "hypervisor"}},
 	{"mof/compile", []string{"cimom/repository", "cimom/cimxml", "cimom/dispatch", "providers"}},
 }
