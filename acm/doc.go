@@ -33,6 +33,22 @@
 // CheckUpdate is the pure check of a run-time policy update against running
 // domains and their channels, returning Xen's error tuples.
 //
-// The package knows nothing of CIM and does no I/O: label stores, the policy
-// store on disk and the hypervisor build on it.
+// # Labels, resources, domains
+//
+// ParseLabel and ParseAccessControl read the label strings and domain config
+// entries of xm (acm.md §5.1); NormalizeResource and ResourceStore keep the
+// resource labels (§5.4) in a file written atomically; CheckStart with a
+// StartInput, CheckDevice and CheckVMRelabel give xend's domain start, device
+// attach and relabel decisions with its messages (§5.2, §5.3). Hooks adapts an
+// Engine to the hypervisor's hook interface (package hypervisor) without
+// importing it.
+//
+// # Administration
+//
+// Admin (OpenAdmin) manages the one policy of a host on disk as xend did
+// (§5.5): load, update with renames, reset, activate, boot policy, the policy
+// reference; every refused operation changes nothing, in memory or on disk.
+//
+// The decisions do no I/O; only Admin and ResourceStore touch files. The
+// package knows nothing of CIM nor of the hypervisor's types.
 package acm

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -272,5 +273,27 @@ func BenchmarkNormalizeResource(b *testing.B) {
 		if _, err := NormalizeResource("file:../img/./web.img", "/srv/xen"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestResourceStoreConcurrent(t *testing.T) {
+	s, err := OpenResourceStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			errs <- s.Set("vlan:"+strconv.Itoa(i+1), ResourceLabel{"ACM", "acme", "shared-disk"}, "")
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := OpenResourceStore(s.dir)
+	if err != nil || len(again.List()) != 8 || len(s.List()) != 8 {
+		t.Fatalf("after concurrent sets: %d in memory, %v on disk (%v)", len(s.List()), again, err)
 	}
 }

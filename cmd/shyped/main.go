@@ -139,6 +139,14 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 		"elapsed":   time.Since(start).Round(time.Millisecond).String(),
 	}).Infof("loaded %s into %v", counts, schema.Namespaces)
 
+	sec, err := openSecurity(cfg.data, cfg.resetHost, log.WithField("component", "acm"))
+	if err != nil {
+		return err
+	}
+	pol := sec.admin.GetPolicy()
+	log.WithFields(logrus.Fields{"component": "acm", "policy": pol.Name, "version": pol.Version, "flags": pol.Flags}).
+		Info("access control policy in force")
+
 	if _, err := exec.LookPath("swtpm"); err != nil {
 		log.WithField("component", "vtpm").Warn("vTPMs disabled: swtpm is not installed; add them with: apt-get install -y swtpm swtpm-tools")
 	}
