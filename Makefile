@@ -13,7 +13,8 @@ run: vtpm-deps
 # The fuzz targets, as package:Target; make test runs each for FUZZTIME.
 FUZZ := ./mof:FuzzParse ./mof/compile:FuzzCompile ./cimom/cimxml:FuzzDecode \
 	./cimom/query:FuzzParse ./acm:FuzzLoad ./acm:FuzzChineseWall ./acm/ezpolicy:FuzzParse \
-	./acm:FuzzLabel ./acm:FuzzHooksLifecycle ./hypervisor/hvsim:FuzzLifecycle
+	./acm:FuzzLabel ./acm:FuzzHooksLifecycle ./hypervisor/hvsim:FuzzLifecycle \
+	./cmd/shypectl/xmconfig:FuzzParse
 
 # Runs every test: vet, the unit and end-to-end tests with the race detector, and a
 # short run of each fuzz target.
