@@ -17,6 +17,7 @@ var importRules = []struct {
 	{"cimom/cim", []string{""}}, // no project package at all
 	{"cimom/cimxml", []string{"cimom/dispatch", "providers", "cimom/repository"}},
 	{"cimom/repository", []string{"cimom/dispatch", "providers", "cimom/cimxml", "mof"}},
+	{"cimom/cimclient", []string{"cimom/dispatch", "cimom/repository", "providers", "acm", "vtpm", "hypervisor"}},
 	{"cimom/dispatch", []string{"cimom/repository", "cimom/cimxml", "providers/"}},
 	{"providers", []string{"cimom/dispatch", "cimom/cimxml", "cimom/repository", "acm", "vtpm", "hypervisor"}},
 	{"providers/", []string{"cimom/dispatch", "cimom/cimxml", "cimom/repository", "hypervisor/hvsim", "vtpm/swtpm"}},
