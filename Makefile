@@ -11,7 +11,7 @@ run: vtpm-deps
 	$(GO) run ./cmd/shyped $(ARGS)
 
 # The fuzz targets, as package:Target; make test runs each for FUZZTIME.
-FUZZ := ./mof:FuzzParse ./mof/compile:FuzzCompile ./cimom/cimxml:FuzzDecode \
+FUZZ := ./mof:FuzzParse ./mof/compile:FuzzCompile ./cimom/cimxml:FuzzDecode ./cimom/cimxml:FuzzDecodeResponse \
 	./cimom/query:FuzzParse ./acm:FuzzLoad ./acm:FuzzChineseWall ./acm/ezpolicy:FuzzParse \
 	./acm:FuzzLabel ./acm:FuzzHooksLifecycle ./hypervisor/hvsim:FuzzLifecycle \
 	./cmd/shypectl/xmconfig:FuzzParse
