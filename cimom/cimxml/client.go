@@ -47,7 +47,7 @@ func decodeResponse(src, method string) (res *cim.Result, err error) {
 	if perr != nil {
 		return nil, &ResponseError{Msg: perr.Msg}
 	}
-	d := &decoder{src: src}
+	d := &decoder{src: src, propagated: true}
 	defer func() {
 		if r := recover(); r != nil {
 			b, ok := r.(bailout)

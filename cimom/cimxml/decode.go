@@ -85,6 +85,9 @@ type decoder struct {
 	ns    string // the request's namespace, for paths without one
 	err   *cim.Error
 	depth int // of embedded objects
+	// propagated keeps the propagated qualifiers of class properties, marked
+	// Propagated: a response's class is whole, a request's is local only.
+	propagated bool
 }
 
 // decode decodes a whole request document.

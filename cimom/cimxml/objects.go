@@ -97,7 +97,7 @@ func (d *decoder) embedded(v *node, eo string) (result any) {
 		}
 		return v.text
 	}
-	sub := &decoder{src: text, ns: d.ns, depth: d.depth + 1}
+	sub := &decoder{src: text, ns: d.ns, depth: d.depth + 1, propagated: d.propagated}
 	if eo == "" {
 		// A guess: any failure keeps the text.
 		defer func() {
@@ -392,7 +392,8 @@ func (d *decoder) property(n *node, inClass bool) (p cim.Property, propagated bo
 		switch {
 		case c.name == "QUALIFIER" && value == nil:
 			q, qprop := d.qualifier(c)
-			if inClass && !qprop {
+			if inClass && (!qprop || d.propagated) {
+				q.Propagated = qprop
 				p.Qualifiers = append(p.Qualifiers, q)
 			}
 		case c.name == valueElem && value == nil:
