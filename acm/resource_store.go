@@ -181,14 +181,15 @@ func EncodeResourceLabels(m map[string]ResourceLabel) []byte {
 	b.WriteString("resources = {\n")
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		l := m[k]
-		fmt.Fprintf(&b, "    %s: (%s, %s, %s),\n", pyRepr(k), pyRepr(l.Type), pyRepr(l.Policy), pyRepr(l.Label))
+		fmt.Fprintf(&b, "    %s: (%s, %s, %s),\n", PyRepr(k), PyRepr(l.Type), PyRepr(l.Policy), PyRepr(l.Label))
 	}
 	b.WriteString("}\n")
 	return b.Bytes()
 }
 
-// pyRepr quotes s as Python 2's repr of a byte string does.
-func pyRepr(s string) string {
+// PyRepr quotes s as Python 2's repr of a byte string does: the form xend and xm
+// wrote strings in, in their files and messages.
+func PyRepr(s string) string {
 	q := byte('\'')
 	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
 		q = '"'

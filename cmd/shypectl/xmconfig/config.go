@@ -191,7 +191,7 @@ func intSetting(v value, limit uint64) (uint64, error) {
 	case kStr:
 		var err error
 		if n, err = strconv.ParseInt(strings.TrimSpace(v.s), 10, 64); err != nil {
-			return 0, valueErr(v.pos, "invalid literal for int() with base 10: %s", pyQuote(v.s))
+			return 0, valueErr(v.pos, "invalid literal for int() with base 10: %s", acm.PyRepr(v.s))
 		}
 	default:
 		return 0, valueErr(v.pos, "int() argument must be a string or a number, not '%s'", v.kind.typeName())

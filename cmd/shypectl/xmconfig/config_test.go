@@ -220,11 +220,11 @@ func TestParseFile(t *testing.T) {
 // parses back to the same text.
 func TestReprRoundTrip(t *testing.T) {
 	for _, s := range []string{"", "a", "it's", `say "hi"`, `both ' and "`, "tab\tnl\nbs\\", "\x01\xff"} {
-		c, err := Parse("t.cfg", []byte("x = ["+pyQuote(s)+"]\ny = "+pyQuote(s)))
+		c, err := Parse("t.cfg", []byte("x = ["+acm.PyRepr(s)+"]\ny = "+acm.PyRepr(s)))
 		if err != nil {
 			t.Fatalf("Parse(repr of %q) error %v", s, err)
 		}
-		if c.Extra["y"] != s || c.Extra["x"] != "["+pyQuote(s)+"]" {
+		if c.Extra["y"] != s || c.Extra["x"] != "["+acm.PyRepr(s)+"]" {
 			t.Errorf("repr round trip of %q: x=%q y=%q", s, c.Extra["x"], c.Extra["y"])
 		}
 	}

@@ -2,6 +2,7 @@ package xmconfig
 
 import (
 	"fmt"
+	"github.com/shypecim/shypecim/acm"
 	"math"
 	"strconv"
 	"strings"
@@ -218,7 +219,7 @@ func (v value) iter() ([]value, error) {
 func (v value) repr() string {
 	switch v.kind {
 	case kStr:
-		return pyQuote(v.s)
+		return acm.PyRepr(v.s)
 	case kInt:
 		return strconv.FormatInt(v.i, 10)
 	case kBool:
@@ -248,35 +249,4 @@ func (v value) str() string {
 		return v.s
 	}
 	return v.repr()
-}
-
-// pyQuote quotes s as Python 2's repr of a str: single quotes unless s
-// holds a single quote and no double quote.
-func pyQuote(s string) string {
-	q := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == q || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c < 0x20 || c >= 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
 }
