@@ -76,6 +76,11 @@ type Options struct {
 	// MaxObjectCount is the largest MaxObjectCount of an Open… or Pull…; 0 means
 	// MaxObjectCount (10,000).
 	MaxObjectCount uint32
+	// ParseEmbedded parses the text of an embedded instance that a client sent as
+	// a plain string in a parameter declared EmbeddedInstance, in MOF (`instance
+	// of X { … };`) for instance: CIM-XML INSTANCE text is already decoded by the
+	// codec. nil leaves such strings to the provider.
+	ParseEmbedded func(ns, text string) (*cim.Instance, error)
 }
 
 // Dispatcher runs CIM operations. Make one with New, register the providers, then

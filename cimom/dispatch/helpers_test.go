@@ -69,6 +69,7 @@ class T_Dyn {
 	uint32 Count;
 	[Static] uint32 Ping([In] string Msg, [In(false), Out] string Echo);
 	string Rename([In] string NewName, [In] uint8 Times[], [In(false), Out, EmbeddedInstance("T_Dyn")] string Copy);
+	[Static] uint32 Load([In, EmbeddedInstance("T_Dyn")] string Items[], [In, EmbeddedInstance("T_Dyn")] string One, [In] string Plain);
 };
 class T_RO {
 	[Key] string Name;

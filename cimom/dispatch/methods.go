@@ -37,6 +37,11 @@ func (d *Dispatcher) invokeMethod(ctx context.Context, ns string, o *cim.InvokeM
 	if err != nil {
 		return nil, err
 	}
+	if d.opts.ParseEmbedded != nil {
+		if err := d.parseEmbedded(ns, m, in); err != nil {
+			return nil, err
+		}
+	}
 	target := &cim.ObjectPath{Namespace: ns, ClassName: c.Name}
 	if !static {
 		if target, err = d.typedPath(ns, c, t); err != nil {
@@ -76,6 +81,57 @@ func embedded(qs cim.Qualifiers) string {
 		return "object"
 	}
 	return ""
+}
+
+// parseEmbedded turns the string values of the EmbeddedInstance parameters of in
+// into instances with Options.ParseEmbedded, in place.
+func (d *Dispatcher) parseEmbedded(ns string, m *cim.Method, in []cim.ParamValue) error {
+	for i := range in {
+		pv := &in[i]
+		if p := m.Parameter(pv.Name); p == nil || !p.Qualifiers.Has("EmbeddedInstance") {
+			continue
+		}
+		conv := func(v any) (any, error) {
+			s, ok := v.(string)
+			if !ok || strings.TrimSpace(s) == "" {
+				return v, nil
+			}
+			inst, err := d.opts.ParseEmbedded(ns, s)
+			if err != nil {
+				return nil, cim.Errorf(cim.StatusInvalidParameter, "parameter %s: not an embedded instance: %v", pv.Name, err)
+			}
+			return inst, nil
+		}
+		switch v := pv.Value.(type) {
+		case []any:
+			a := make([]any, len(v))
+			for j, e := range v {
+				x, err := conv(e)
+				if err != nil {
+					return err
+				}
+				a[j] = x
+			}
+			pv.Value = a
+		case []string:
+			a := make([]any, len(v))
+			for j, e := range v {
+				x, err := conv(e)
+				if err != nil {
+					return err
+				}
+				a[j] = x
+			}
+			pv.Value = a
+		default:
+			x, err := conv(v)
+			if err != nil {
+				return err
+			}
+			pv.Value = x
+		}
+	}
+	return nil
 }
 
 // inParams types the parameters sent by a client from the method's declaration.

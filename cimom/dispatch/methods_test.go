@@ -1,9 +1,12 @@
 package dispatch_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/shypecim/shypecim/cimom/cim"
+	"github.com/shypecim/shypecim/cimom/dispatch"
+	"github.com/shypecim/shypecim/providers"
 )
 
 func TestInvokeMethod(t *testing.T) {
@@ -101,4 +104,48 @@ func sameParams(a, b []cim.ParamValue) bool {
 		}
 	}
 	return true
+}
+
+// TestParseEmbedded: strings sent for EmbeddedInstance parameters go through
+// Options.ParseEmbedded (a MOF parser in shyped); other strings stay strings, and a
+// parse failure is CIM_ERR_INVALID_PARAMETER.
+func TestParseEmbedded(t *testing.T) {
+	f := newFixture(t)
+	parsed := &cim.Instance{ClassName: "T_Dyn"}
+	d := dispatch.New(f.store, dispatch.Options{ParseEmbedded: func(ns, text string) (*cim.Instance, error) {
+		if text != "instance of T_Dyn {};" {
+			return nil, errors.New("bad MOF")
+		}
+		return parsed, nil
+	}})
+	t.Cleanup(func() { d.Close() })
+	if err := d.Register(providers.Registration{Namespaces: []string{ns}, Classes: []string{"T_Dyn"}, Provider: f.prov}); err != nil {
+		t.Fatal(err)
+	}
+	given := &cim.Instance{ClassName: "T_Dyn"}
+	op := &cim.InvokeMethod{Base: cim.Base{Namespace: ns}, Target: &cim.ObjectPath{ClassName: "T_Dyn"}, MethodName: "Load",
+		Params: []cim.ParamValue{
+			{Name: "Items", Value: []any{"instance of T_Dyn {};", given}},
+			{Name: "One", Value: "instance of T_Dyn {};"},
+			{Name: "Plain", Value: "instance of T_Dyn {};"},
+		}}
+	mustDo(t, d, op)
+	in := f.prov.in
+	if len(in) != 3 {
+		t.Fatalf("provider got %+v", in)
+	}
+	items, _ := in[0].Value.([]any)
+	if len(items) != 2 || items[0] != parsed || items[1] != given {
+		t.Errorf("Items = %#v, want the parsed and the given instance", in[0].Value)
+	}
+	if in[1].Value != parsed {
+		t.Errorf("One = %#v, want the parsed instance", in[1].Value)
+	}
+	if in[2].Value != "instance of T_Dyn {};" {
+		t.Errorf("Plain = %#v, want the string", in[2].Value)
+	}
+	op.Params[1].Value = "garbage"
+	if got := status(t, d, op); got != cim.StatusInvalidParameter {
+		t.Errorf("unparsable embedded instance: status %v, want %v", got, cim.StatusInvalidParameter)
+	}
 }

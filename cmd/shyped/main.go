@@ -154,7 +154,10 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 		log.Info("host boot simulated (--reset-host)")
 	}
 
-	d := dispatch.New(repo, dispatch.Options{Logger: log.WithField("component", "dispatch")})
+	d := dispatch.New(repo, dispatch.Options{
+		Logger:        log.WithField("component", "dispatch"),
+		ParseEmbedded: mofInstanceParser(repo),
+	})
 	defer d.Close() // open enumeration contexts end with the server
 
 	// Providers, in a plain list (style.md §3.1: no init() registration). Classes

@@ -34,6 +34,9 @@ type Options struct {
 	Base Lookup
 	// Warn receives warnings (ignored pragmas, unusual locales); may be nil.
 	Warn func(pos mof.Position, msg string)
+	// Embedded compiles instances that are embedded objects (method parameters,
+	// DSP0004 EmbeddedInstance): their key properties may be NULL.
+	Embedded bool
 }
 
 // FS returns a ReadFile function for Options that reads from fsys.

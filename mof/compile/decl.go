@@ -423,7 +423,7 @@ func (c *Compiler) instanceDecl(nsName string, d *mof.InstanceDecl) {
 		if v, found := given[strings.ToLower(cp.Name)]; found {
 			ip.Value = v
 		}
-		if ok && cp.IsKey() && ip.Value == nil {
+		if ok && cp.IsKey() && ip.Value == nil && !c.opts.Embedded {
 			c.errorf(d.ClassPos, "key property %s of the instance of %s is NULL", cp.Name, cls.Name)
 			ok = false
 		}
