@@ -7,8 +7,8 @@
 //
 // Hypervisor is the required interface: the domains, their state and ssidref, and
 // their lifecycle. A backend may lack the rest, which sits in optional interfaces that
-// callers find with a type assertion, as net/http does with Flusher: Creator (define
-// and delete domains, store their labels), Devices (virtual block devices and network
+// callers find with a type assertion, as net/http does with Flusher: Creator (define,
+// modify and delete domains, store their labels), Devices (virtual block devices and network
 // interfaces), Channels (event channels and grant mappings between domains), Security
 // (the ACM hypercalls: policy change, relabel, decisions, statistics) and Resetter (a
 // simulated host boot). Domains are named by their unique Name; a DomainID exists only

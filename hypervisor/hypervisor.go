@@ -107,6 +107,10 @@ type Device struct {
 	Mode string
 	// MAC is a VIF's address, empty for a VBD.
 	MAC string
+	// Uname is a VBD's resource as the configuration wrote it ("phy:sdb1"), kept so
+	// that messages can name it as the user did. The backend stores it and never
+	// interprets it.
+	Uname string `json:",omitempty"`
 	// Label is a VIF's security label ("ACM:<policy>:<label>"), empty if unlabeled.
 	Label string
 }
@@ -120,6 +124,10 @@ type Config struct {
 	// MemoryMiB and VCPUs size the domain.
 	MemoryMiB uint64
 	VCPUs     uint32
+	// Kernel and Ramdisk are the boot images; the backend stores them and never
+	// interprets them.
+	Kernel  string `json:",omitempty"`
+	Ramdisk string `json:",omitempty"`
 	// Label is the domain's stored security label, as the toolstack keeps it
 	// ("ACM:<policy>:<label>", "INV_ACM:..."), empty if unlabeled. The backend stores
 	// it and never interprets it.
@@ -195,6 +203,12 @@ type Creator interface {
 	// one step: all or nothing. It does not change what the hypervisor enforces (see
 	// Security.Relabel).
 	SetLabels(ctx context.Context, labels map[string]string) error
+	// Modify replaces the definition of the Halted domain whose UUID is cfg.UUID
+	// (compared case-insensitively) in one step, devices and label included; the
+	// name may change but must stay unique (ErrExists). An unknown UUID fails with
+	// ErrNoDomain, Domain-0 with ErrDomain0, another state with ErrBadState, an
+	// invalid cfg with ErrInvalid; a refusal changes nothing.
+	Modify(ctx context.Context, cfg Config) error
 }
 
 // Devices is implemented by backends that can change a domain's devices.

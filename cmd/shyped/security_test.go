@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/shypecim/shypecim/acm"
 	"github.com/shypecim/shypecim/hypervisor"
+	"github.com/shypecim/shypecim/providers/toolstack"
 )
 
 func quietLog() *logrus.Entry {
@@ -35,11 +37,7 @@ func TestSecurityWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := s.running(ctx)
-	if err != nil || len(rs.Domains) != 1 || rs.Domains[0].ID != 0 {
-		t.Fatalf("running state %+v, %v; want Domain-0 alone", rs, err)
-	}
-	if _, err := s.admin.SetPolicy(acme, acm.FlagBoot|acm.FlagLoad, false, rs); err != nil {
+	if _, err := s.ts.SetPolicy(ctx, acme, acm.FlagBoot|acm.FlagLoad, false); err != nil {
 		t.Fatalf("SetPolicy(acme): %v", err)
 	}
 	pol := s.engine.Policy()
@@ -61,9 +59,8 @@ func TestSecurityWiring(t *testing.T) {
 		t.Fatal("o1 started while b1 (a conflicting workload) runs")
 	}
 	// An update that deletes the label of a running domain is refused, and nothing changes.
-	rs, _ = s.running(ctx)
 	wld, _ := os.ReadFile("../../acm/testdata/test-wld-security_policy.xml")
-	if _, err := s.admin.SetPolicy(wld, acm.FlagLoad, false, rs); err == nil {
+	if _, err := s.ts.SetPolicy(ctx, wld, acm.FlagLoad, false); err == nil {
 		t.Fatal("an update from acme to test-wld was accepted")
 	}
 	if s.engine.Policy().Name() != "acme" {
@@ -98,5 +95,85 @@ func TestSecurityWiring(t *testing.T) {
 	}
 	if err := s.hv.Start(ctx, "o1", hypervisor.StartOptions{SSIDRef: oil}); err != nil {
 		t.Fatalf("after a host boot o1 cannot start: %v", err)
+	}
+}
+
+// TestSecurityUpdateRestartKeepsLabels updates the policy through the toolstack with
+// renames while a domain runs, then restarts the management and boots the host: the
+// stored labels of domains and resources follow the update and survive both.
+func TestSecurityUpdateRestartKeepsLabels(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := openSecurity(dir, false, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme, err := os.ReadFile("../../acm/testdata/acme-security_policy.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ts.SetPolicy(ctx, acme, acm.FlagBoot|acm.FlagLoad, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ts.SetResourceLabel(ctx, "phy:oil", "ACM:acme:oil-disk", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []toolstack.Config{
+		{Name: "b1", Label: "ACM:acme:bank"},
+		{Name: "o1", Label: "ACM:acme:oil", Disks: []toolstack.Disk{{Uname: "phy:oil", VirtualDevice: "xvda"}}},
+	} {
+		if _, err := s.ts.Define(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ts.RequestState(ctx, "b1", toolstack.Start); err != nil {
+		t.Fatal(err)
+	}
+	next := strings.NewReplacer(
+		"<Version>1.0</Version>", "<Version>1.1</Version><FromPolicy><PolicyName>acme</PolicyName><Version>1.0</Version></FromPolicy>",
+		"<Name>oil</Name>", `<Name from="oil">petrol</Name>`,
+		"<Name>oil-disk</Name>", `<Name from="oil-disk">petrol-disk</Name>`,
+	).Replace(string(acme))
+	if _, err := s.ts.SetPolicy(ctx, []byte(next), acm.FlagBoot|acm.FlagLoad, false); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	check := func(when string, s *security, b1 hypervisor.State) {
+		t.Helper()
+		want := map[string]string{hypervisor.Domain0Name: "ACM:acme:SystemManagement", "b1": "ACM:acme:bank", "o1": "ACM:acme:petrol"}
+		for name, l := range want {
+			d, err := s.ts.Domain(ctx, name)
+			if err != nil || d.Label != l {
+				t.Errorf("%s: %s labeled %q (%v), want %q", when, name, d.Label, err, l)
+			}
+		}
+		if d, _ := s.ts.Domain(ctx, "b1"); d.State != b1 {
+			t.Errorf("%s: b1 is %v, want %v", when, d.State, b1)
+		}
+		if l, ok, _ := s.ts.ResourceLabel("phy:/dev/oil"); !ok || l.String() != "ACM:acme:petrol-disk" {
+			t.Errorf("%s: phy:oil labeled %v", when, l)
+		}
+		if v := s.ts.Policy().Version; v != "1.1" {
+			t.Errorf("%s: policy version %s", when, v)
+		}
+	}
+	check("after the update", s, hypervisor.Running)
+
+	s, err = openSecurity(dir, false, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("after a restart", s, hypervisor.Running)
+	err = s.ts.RequestState(ctx, "o1", toolstack.Start)
+	if toolstack.Message(err) != acm.MsgInConflict {
+		t.Errorf("o1 beside b1 after a restart: %v", err)
+	}
+
+	s, err = openSecurity(dir, true, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("after a host boot", s, hypervisor.Halted)
+	if err := s.ts.RequestState(ctx, "o1", toolstack.Start); err != nil {
+		t.Errorf("o1 with its petrol-disk after a host boot: %v", err)
 	}
 }

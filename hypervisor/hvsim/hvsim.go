@@ -41,6 +41,7 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/shypecim/shypecim/hypervisor"
@@ -331,6 +332,50 @@ func (h *HV) SetLabels(ctx context.Context, labels map[string]string) error {
 		for name, l := range old {
 			h.doms[name].cfg.Label = l
 		}
+		return err
+	}
+	return nil
+}
+
+// Modify implements hypervisor.Creator.
+func (h *HV) Modify(ctx context.Context, cfg hypervisor.Config) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var d *domain
+	for _, o := range h.doms {
+		if cfg.UUID != "" && strings.EqualFold(o.cfg.UUID, cfg.UUID) {
+			d = o
+			break
+		}
+	}
+	if d == nil {
+		return fmt.Errorf("hvsim: modify: uuid %q: %w", cfg.UUID, hypervisor.ErrNoDomain)
+	}
+	if d.cfg.Name == hypervisor.Domain0Name {
+		return fmt.Errorf("hvsim: modify %s: %w", d.cfg.Name, hypervisor.ErrDomain0)
+	}
+	if d.state != hypervisor.Halted {
+		return badState("modify", d)
+	}
+	if err := validConfig(cfg); err != nil {
+		return err
+	}
+	oldName := d.cfg.Name
+	if cfg.Name != oldName {
+		if _, ok := h.doms[cfg.Name]; ok {
+			return fmt.Errorf("hvsim: modify %s: rename to %s: %w", oldName, cfg.Name, hypervisor.ErrExists)
+		}
+	}
+	old := d.cfg
+	cfg.UUID = old.UUID // the UUID identifies the domain; it never changes
+	cfg.Devices = slices.Clone(cfg.Devices)
+	d.cfg = cfg
+	delete(h.doms, oldName)
+	h.doms[cfg.Name] = d
+	if err := h.saveDefs(); err != nil {
+		delete(h.doms, cfg.Name)
+		d.cfg = old
+		h.doms[oldName] = d
 		return err
 	}
 	return nil

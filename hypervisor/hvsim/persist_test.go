@@ -215,3 +215,37 @@ func TestWriteFails(t *testing.T) {
 		t.Errorf("failed SetLabels left label %q", d.Label)
 	}
 }
+
+// TestModifyPersists checks that a modified definition (renamed, with boot images and
+// a device's uname) is what a restart reads back, under the new name only.
+func TestModifyPersists(t *testing.T) {
+	dir := t.TempDir()
+	h, err := Open(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := h.Create(ctx, hypervisor.Config{Name: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := hypervisor.Config{Name: "new", UUID: d.UUID, Kernel: "/boot/k", Ramdisk: "/boot/r", Label: "ACM:p:l",
+		Devices: []hypervisor.Device{{Kind: hypervisor.Block, Name: "xvda", Resource: "phy:/dev/sda1", Uname: "phy:sda1", Mode: "r"}}}
+	if err := h.Modify(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	want := dump(t, h)
+	r, err := Open(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, r); got != want {
+		t.Errorf("after a restart\n%s\nwant\n%s", got, want)
+	}
+	got, err := r.Domain(ctx, "new")
+	if err != nil || got.Kernel != "/boot/k" || got.Devices[0].Uname != "phy:sda1" || got.UUID != d.UUID {
+		t.Errorf("restored %+v, %v", got, err)
+	}
+	if _, err := r.Domain(ctx, "old"); !errors.Is(err, hypervisor.ErrNoDomain) {
+		t.Errorf("old name after a restart: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -28,6 +29,7 @@ func Run(t *testing.T, newHV func(t *testing.T) hypervisor.Hypervisor) {
 		{"StartCheckDevice", testStartCheckDevice},
 		{"Devices", testDevices},
 		{"Labels", testLabels},
+		{"Modify", testModify},
 		{"Channels", testChannels},
 		{"Concurrent", testConcurrent},
 	}
@@ -502,5 +504,54 @@ func testConcurrent(t *testing.T, hv hypervisor.Hypervisor) {
 		if d.State != hypervisor.Halted {
 			t.Errorf("%s is %v", d.Name, d.State)
 		}
+	}
+}
+
+func testModify(t *testing.T, hv hypervisor.Hypervisor) {
+	ctx := context.Background()
+	c := creator(t, hv)
+	d, err := c.Create(ctx, hypervisor.Config{Name: "m", Kernel: "/boot/vmlinuz", Label: "ACM:p:a",
+		Devices: []hypervisor.Device{{Kind: hypervisor.Block, Name: "xvda", Resource: "phy:/dev/sda1", Uname: "phy:sda1", Mode: "w"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, hv, hypervisor.Config{Name: "other"})
+	next := hypervisor.Config{Name: "m2", UUID: strings.ToUpper(d.UUID), Kernel: "/boot/k2", Ramdisk: "/boot/rd", MemoryMiB: 512, VCPUs: 2, Label: "ACM:p:b",
+		Devices: []hypervisor.Device{{Kind: hypervisor.Network, Name: "0", Resource: "xenbr0", MAC: "00:16:3e:00:00:01"}}}
+	bad := []struct {
+		name string
+		cfg  hypervisor.Config
+		want error
+	}{
+		{"unknown uuid", hypervisor.Config{Name: "x", UUID: "no-such-uuid"}, hypervisor.ErrNoDomain},
+		{"Domain-0", hypervisor.Config{Name: "x", UUID: get(t, hv, hypervisor.Domain0Name).UUID}, hypervisor.ErrDomain0},
+		{"name in use", hypervisor.Config{Name: "other", UUID: d.UUID}, hypervisor.ErrExists},
+		{"empty name", hypervisor.Config{UUID: d.UUID}, hypervisor.ErrInvalid},
+		{"duplicate device", hypervisor.Config{Name: "m", UUID: d.UUID, Devices: []hypervisor.Device{{Kind: hypervisor.Block, Name: "xvda"}, {Kind: hypervisor.Block, Name: "xvda"}}}, hypervisor.ErrInvalid},
+	}
+	for _, b := range bad {
+		if err := c.Modify(ctx, b.cfg); !errors.Is(err, b.want) {
+			t.Errorf("Modify(%s) = %v, want %v", b.name, err, b.want)
+		}
+	}
+	if got := get(t, hv, "m"); got.Kernel != "/boot/vmlinuz" || got.Label != "ACM:p:a" || len(got.Devices) != 1 || got.Devices[0].Uname != "phy:sda1" {
+		t.Errorf("refused Modify changed the domain: %+v", got)
+	}
+	if err := c.Modify(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hv.Domain(ctx, "m"); !errors.Is(err, hypervisor.ErrNoDomain) {
+		t.Errorf("old name after a rename: %v", err)
+	}
+	got := get(t, hv, "m2")
+	if got.UUID != d.UUID || got.Kernel != next.Kernel || got.Ramdisk != next.Ramdisk || got.MemoryMiB != 512 || got.VCPUs != 2 ||
+		got.Label != next.Label || !slices.Equal(got.Devices, next.Devices) || got.State != hypervisor.Halted {
+		t.Errorf("after Modify: %+v", got)
+	}
+	if err := hv.Start(ctx, "m2", hypervisor.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Modify(ctx, hypervisor.Config{Name: "m3", UUID: d.UUID}); !errors.Is(err, hypervisor.ErrBadState) {
+		t.Errorf("Modify(running) = %v, want ErrBadState", err)
 	}
 }
