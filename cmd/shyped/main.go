@@ -34,6 +34,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/shypecim/shypecim/cimom"
+	"github.com/shypecim/shypecim/cimom/cim"
 	"github.com/shypecim/shypecim/cimom/dispatch"
 	"github.com/shypecim/shypecim/cimom/repository"
 	"github.com/shypecim/shypecim/internal/datadir"
@@ -41,6 +42,8 @@ import (
 	"github.com/shypecim/shypecim/mof/schema"
 	"github.com/shypecim/shypecim/providers"
 	"github.com/shypecim/shypecim/providers/interop"
+	"github.com/shypecim/shypecim/providers/secpolicy"
+	"github.com/shypecim/shypecim/providers/system"
 )
 
 // bodyTimeout bounds the reading of a request body: 32 MiB, the largest body the
@@ -162,11 +165,28 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 
 	// Providers, in a plain list (style.md §3.1: no init() registration). Classes
 	// without a provider are served from the repository's static instances.
+	host := hostName()
+	secp := secpolicy.New(secpolicy.Options{Toolstack: sec.ts, HostName: host, Lookup: repo.Class})
+	hosted := func(context.Context) ([]*cim.ObjectPath, error) {
+		return []*cim.ObjectPath{secp.ServicePath()}, nil
+	}
+	sysp := system.New(system.Options{Toolstack: sec.ts, HostName: host, Lookup: repo.Class, Services: hosted})
 	regs := interop.New(interop.Options{
-		Namespaces: repo,
-		Version:    version,
-		Lookup:     repo.Class,
+		Namespaces:              repo,
+		Version:                 version,
+		Lookup:                  repo.Class,
+		SystemName:              host,
+		SystemCreationClassName: "Xen_HostSystem",
+		Profiles: []interop.Profile{{
+			Organization:      interop.OrganizationOther,
+			OtherOrganization: "Xen",
+			Name:              "sHype Access Control",
+			Version:           "1.0.0",
+			Central:           hosted,
+		}},
 	}).Registrations()
+	regs = append(regs, sysp.Registrations()...)
+	regs = append(regs, secp.Registrations()...)
 	for _, r := range regs {
 		if err := d.Register(r); err != nil {
 			return fmt.Errorf("registering providers: %w", err)
@@ -209,4 +229,13 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// hostName is the name of the host system (Xen_HostSystem.Name), shared by every
+// provider that names it.
+func hostName() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "localhost"
 }
