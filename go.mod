@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/beevik/etree v1.6.0
+	github.com/google/go-tpm v0.9.8
 	github.com/gorilla/mux v1.8.1
 	github.com/sirupsen/logrus v1.10.2
 )
