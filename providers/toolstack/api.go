@@ -49,6 +49,27 @@ type Options struct {
 	// WorkDir is the folder relative file:/tap: resource names are made absolute
 	// against (acm.md §0); "" means the process's working directory.
 	WorkDir string
+	// VTPMs, when set, follows every domain's lifecycle with its virtual TPM
+	// (*vtpm.Manager satisfies it).
+	VTPMs VTPMs
+	// PolicyChanged, when set, is called after every change of the enforced policy
+	// (load, update, reset, activation) with the new compiled binary policy (not the
+	// live buffer, whose Chinese Wall counters change with every domain), under the
+	// management lock: the host measures it for AttestPolicy. It cannot refuse
+	// the change, which has happened.
+	PolicyChanged func(ctx context.Context, binary []byte)
+}
+
+// VTPMs is the vTPM manager as the toolstack drives it. Domains are named by UUID;
+// a domain without a vTPM is no error. An error of DomainStarted or DomainResumed
+// undoes the domain's start or resume (a domain never runs without its vTPM).
+type VTPMs interface {
+	DomainStarted(ctx context.Context, domain string) error
+	DomainStopped(ctx context.Context, domain string) error
+	DomainSuspended(ctx context.Context, domain string) error
+	DomainResumed(ctx context.Context, domain string) error
+	DomainRebooted(ctx context.Context, domain string) error
+	DomainDeleted(ctx context.Context, domain string) error
 }
 
 // Disk is a virtual block device of a domain's configuration.

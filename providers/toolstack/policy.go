@@ -86,6 +86,7 @@ func (t *Toolstack) running(ctx context.Context) (acm.RunningState, []string, er
 func (t *Toolstack) setPolicy(ctx context.Context, xml []byte, flags uint32, overwrite bool) (*acm.Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	defer t.measure(ctx, t.engine().Policy())
 	rs, names, err := t.running(ctx)
 	if err != nil {
 		return nil, err
@@ -100,6 +101,7 @@ func (t *Toolstack) setPolicy(ctx context.Context, xml []byte, flags uint32, ove
 func (t *Toolstack) resetPolicy(ctx context.Context) (*acm.Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	defer t.measure(ctx, t.engine().Policy())
 	rs, names, err := t.running(ctx)
 	if err != nil {
 		return nil, err
@@ -171,6 +173,7 @@ func (t *Toolstack) relabelAll(ctx context.Context, old, next *acm.Compiled, pla
 func (t *Toolstack) activatePolicy(ctx context.Context, flags uint32) (uint32, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	defer t.measure(ctx, t.engine().Policy())
 	rs, names, err := t.running(ctx)
 	if err != nil {
 		return 0, err
@@ -371,4 +374,12 @@ func (t *Toolstack) dryRunConfig(ctx context.Context, cfg Config) (DryRun, error
 			fmt.Sprintf("   --> dom: %s (%s:%s)", dom.Label, rl.Type, dom.Policy))
 	}
 	return DryRun{Lines: lines, Permitted: ok}, nil
+}
+
+// measure hands the enforced binary to Options.PolicyChanged when the policy in
+// force is no longer before (deferred by every policy operation).
+func (t *Toolstack) measure(ctx context.Context, before *acm.Compiled) {
+	if t.o.PolicyChanged != nil && t.engine().Policy() != before {
+		t.o.PolicyChanged(ctx, t.engine().Policy().Binary())
+	}
 }

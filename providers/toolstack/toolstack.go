@@ -413,6 +413,11 @@ func (t *Toolstack) delete(ctx context.Context, ref string) error {
 	if err := t.o.HV.Delete(ctx, hd.Name); err != nil {
 		return t.hvErr(err, hd.Name)
 	}
+	if t.o.VTPMs != nil {
+		if err := t.o.VTPMs.DomainDeleted(ctx, hd.UUID); err != nil {
+			return fmt.Errorf("toolstack: %s was deleted but its vTPM was not: %w", hd.Name, err)
+		}
+	}
 	return nil
 }
 
@@ -444,17 +449,23 @@ func (t *Toolstack) requestState(ctx context.Context, ref string, to Transition)
 		if hd.State == hypervisor.Halted {
 			return notRunning(name)
 		}
-		err = t.o.HV.Destroy(ctx, name)
+		if err = t.o.HV.Destroy(ctx, name); err == nil {
+			return t.vtpm(ctx, hd, "stop", t.vtpmStopped)
+		}
 	case Shutdown:
 		if err := running(); err != nil {
 			return err
 		}
-		err = t.o.HV.Shutdown(ctx, name)
+		if err = t.o.HV.Shutdown(ctx, name); err == nil {
+			return t.vtpm(ctx, hd, "stop", t.vtpmStopped)
+		}
 	case Suspend:
 		if err := running(); err != nil {
 			return err
 		}
-		err = t.o.HV.Suspend(ctx, name)
+		if err = t.o.HV.Suspend(ctx, name); err == nil {
+			return t.vtpm(ctx, hd, "suspend", t.vtpmSuspended)
+		}
 	case Pause:
 		if err := running(); err != nil {
 			return err
@@ -468,9 +479,16 @@ func (t *Toolstack) requestState(ctx context.Context, ref string, to Transition)
 			return t.hvErr(err, name)
 		}
 		// The start runs every check again; a refusal leaves the domain halted, as
-		// a domain xend could not restart stayed down.
+		// a domain xend could not restart stayed down. The vTPM is power-cycled
+		// (PCRs reset) rather than stopped and started: a reboot.
 		hd.State = hypervisor.Halted
-		return t.boot(ctx, hd)
+		if err := t.bootOnly(ctx, hd); err != nil {
+			return errors.Join(err, t.vtpm(ctx, hd, "stop", t.vtpmStopped))
+		}
+		if err := t.vtpm(ctx, hd, "reset", t.vtpmRebooted); err != nil {
+			return errors.Join(err, t.undoStart(ctx, hd))
+		}
+		return nil
 	default:
 		return userErr(hypervisor.ErrInvalid, "Invalid state transition %d.", int(to))
 	}
@@ -484,6 +502,57 @@ func (t *Toolstack) requestState(ctx context.Context, ref string, to Transition)
 // §5.2): label, authorization against Domain-0, Chinese Wall, then each device. The
 // hypervisor's create hook re-checks the Chinese Wall atomically.
 func (t *Toolstack) boot(ctx context.Context, hd hypervisor.Domain) error {
+	if err := t.bootOnly(ctx, hd); err != nil {
+		return err
+	}
+	how, f := "start", t.vtpmStarted
+	if hd.State == hypervisor.Suspended {
+		how, f = "resume", t.vtpmResumed
+	}
+	if err := t.vtpm(ctx, hd, how, f); err != nil {
+		return errors.Join(err, t.undoStart(ctx, hd))
+	}
+	return nil
+}
+
+// undoStart takes back a start (or resume) whose vTPM failed: the domain returns
+// to the state it came from.
+func (t *Toolstack) undoStart(ctx context.Context, hd hypervisor.Domain) error {
+	if hd.State == hypervisor.Suspended {
+		return t.o.HV.Suspend(ctx, hd.Name)
+	}
+	return t.o.HV.Destroy(ctx, hd.Name)
+}
+
+// vtpm tells the vTPM manager about a lifecycle step of hd, if there is one.
+func (t *Toolstack) vtpm(ctx context.Context, hd hypervisor.Domain, how string, f func(context.Context, string) error) error {
+	if t.o.VTPMs == nil {
+		return nil
+	}
+	if err := f(ctx, hd.UUID); err != nil {
+		return fmt.Errorf("toolstack: %s the vTPM of %s: %w", how, hd.Name, err)
+	}
+	return nil
+}
+
+func (t *Toolstack) vtpmStarted(ctx context.Context, u string) error {
+	return t.o.VTPMs.DomainStarted(ctx, u)
+}
+func (t *Toolstack) vtpmStopped(ctx context.Context, u string) error {
+	return t.o.VTPMs.DomainStopped(ctx, u)
+}
+func (t *Toolstack) vtpmSuspended(ctx context.Context, u string) error {
+	return t.o.VTPMs.DomainSuspended(ctx, u)
+}
+func (t *Toolstack) vtpmResumed(ctx context.Context, u string) error {
+	return t.o.VTPMs.DomainResumed(ctx, u)
+}
+func (t *Toolstack) vtpmRebooted(ctx context.Context, u string) error {
+	return t.o.VTPMs.DomainRebooted(ctx, u)
+}
+
+// bootOnly is boot without the vTPM.
+func (t *Toolstack) bootOnly(ctx context.Context, hd hypervisor.Domain) error {
 	d0, err := t.o.HV.Domain(ctx, hypervisor.Domain0Name)
 	if err != nil {
 		return err
