@@ -3,6 +3,7 @@ package secpolicy
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
@@ -481,7 +482,37 @@ func (p *Provider) getEnforcedBinary(r *call) (uint32, error) {
 	return 0, nil
 }
 
-// attestPolicy needs the host TPM, which a later change brings.
-func (p *Provider) attestPolicy(*call) (uint32, error) {
-	return 0, cim.Errorf(cim.StatusNotSupported, "AttestPolicy is not supported yet: the server has no host TPM")
+// attestPolicy quotes the host's measurements of the policies it enforced. A nonce
+// outside 16–64 bytes is a parameter fault; a host without a TPM returns general
+// failure with a message saying how to add one.
+func (p *Provider) attestPolicy(r *call) (uint32, error) {
+	s, err := r.str("Nonce", true)
+	if err != nil {
+		return 0, err
+	}
+	nonce, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(nonce) < 16 || len(nonce) > 64 {
+		return 0, cim.Errorf(cim.StatusInvalidParameter, "parameter Nonce: want 16 to 64 bytes in base64")
+	}
+	if p.attestor == nil {
+		r.msg = "The host has no TPM: install swtpm (apt-get install -y swtpm swtpm-tools) or start shyped with --host-tpm DEVICE."
+		return uint32(acm.XSErrGeneralFailure), nil
+	}
+	ev, err := p.attestor.AttestPolicy(r.ctx, nonce)
+	if err != nil {
+		r.msg = "The host TPM could not quote its measurements: " + err.Error()
+		return uint32(acm.XSErrGeneralFailure), nil
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	r.set("Quote", cim.TypeString, b64(ev.Quote))
+	r.set("Signature", cim.TypeString, b64(ev.Signature))
+	r.set("AKPublic", cim.TypeString, string(ev.AKPublicPEM))
+	r.set("PolicyHash", cim.TypeString, ev.PolicyHash)
+	r.set("PCRValue", cim.TypeString, hex.EncodeToString(ev.PCRValue))
+	log := make([]any, len(ev.EventLog))
+	for i, e := range ev.EventLog {
+		log[i] = e
+	}
+	r.setArray("EventLog", cim.TypeString, log)
+	return 0, nil
 }

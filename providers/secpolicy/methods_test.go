@@ -263,7 +263,6 @@ func TestMethods(t *testing.T) {
 		{name: "DumpPolicy failure", method: "DumpPolicy",
 			setup: func(f *fakeTS) { f.errs["DumpPolicy"] = acm.XSErrPolicyLoadFailed }, want: 4109, wantMsg: "Loading of the policy failed"},
 		{name: "GetEnforcedBinary", method: "GetEnforcedBinary", wantOut: map[string]any{"Binary": "*binary"}},
-		{name: "AttestPolicy", method: "AttestPolicy", in: []cim.ParamValue{pv("Nonce", "AAAA")}, wantErr: cim.StatusNotSupported},
 		{name: "unknown method", method: "Frobnicate", wantErr: cim.StatusMethodNotFound},
 	}
 	for _, tt := range tests {

@@ -74,14 +74,36 @@ type Options struct {
 	// with the class's default where the provider knows no value; without a
 	// definition they hold only the properties the provider sets.
 	Lookup func(ns, class string) *cim.Class
+	// Attestor is the host's TPM for AttestPolicy; nil when the host has none (no
+	// swtpm and no --host-tpm): AttestPolicy then returns general failure with a
+	// message saying how to add one.
+	Attestor Attestor
+}
+
+// Attestor quotes the host's policy measurements (cim-model.md §2, policy
+// attestation): cmd/shyped adapts the vTPM manager's host TPM to it.
+type Attestor interface {
+	AttestPolicy(ctx context.Context, nonce []byte) (PolicyEvidence, error)
+}
+
+// PolicyEvidence is what AttestPolicy returns: a quote over PCR 10 of the sha256
+// bank, the attestation key, the hash of the policy in force and the event log
+// that replays PCR 10.
+type PolicyEvidence struct {
+	Quote, Signature []byte
+	AKPublicPEM      []byte
+	PolicyHash       string // hex
+	PCRValue         []byte
+	EventLog         []string // hex, in extension order
 }
 
 // Provider serves the access control classes. Build it with New; it is safe for
 // concurrent use.
 type Provider struct {
-	ts     Toolstack
-	host   string
-	lookup func(ns, class string) *cim.Class
+	ts       Toolstack
+	host     string
+	lookup   func(ns, class string) *cim.Class
+	attestor Attestor
 
 	// views caches what is derived from a compiled policy (labels, paths), keyed
 	// by the *acm.Compiled, which is immutable; managed caches the parsed managed
@@ -101,7 +123,7 @@ var (
 
 // New returns the provider of the access control classes described by opts.
 func New(opts Options) *Provider {
-	return &Provider{ts: opts.Toolstack, host: opts.HostName, lookup: opts.Lookup}
+	return &Provider{ts: opts.Toolstack, host: opts.HostName, lookup: opts.Lookup, attestor: opts.Attestor}
 }
 
 // Registrations returns the registration of the provider: its classes in
