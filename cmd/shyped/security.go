@@ -29,8 +29,9 @@ type security struct {
 // resetHost the boot policy: a host boot), then the hypervisor, which re-creates
 // Domain-0 and the domains still running through the ACM's hooks, rebuilding the
 // Chinese Wall state. Last comes the toolstack, which manages domains, labels and the
-// policy over them.
-func openSecurity(dataDir string, resetHost bool, log *logrus.Entry) (*security, error) {
+// policy over them; with adjusts its options (the vTPM manager, the host's policy
+// measurement).
+func openSecurity(dataDir string, resetHost bool, log *logrus.Entry, with ...func(*toolstack.Options)) (*security, error) {
 	dflt, err := acm.Compile(acm.DefaultPolicy())
 	if err != nil {
 		return nil, fmt.Errorf("compiling the DEFAULT policy: %w", err)
@@ -69,7 +70,11 @@ func openSecurity(dataDir string, resetHost bool, log *logrus.Entry) (*security,
 	if err != nil {
 		return nil, fmt.Errorf("opening the resource labels: %w", err)
 	}
-	s.ts, err = toolstack.New(toolstack.Options{HV: s.hv, Admin: s.admin, Hooks: s.hooks, Resources: s.resources})
+	o := toolstack.Options{HV: s.hv, Admin: s.admin, Hooks: s.hooks, Resources: s.resources}
+	for _, f := range with {
+		f(&o)
+	}
+	s.ts, err = toolstack.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("opening the toolstack: %w", err)
 	}
