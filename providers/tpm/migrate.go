@@ -35,9 +35,10 @@ func (e *remoteError) Error() string { return e.msg }
 
 // migrateVTPM runs the whole migration of cim-model.md §3 against the destination
 // server: define the domain there when it is missing, PrepareIncomingVTPM there,
-// Export here, ImportVTPM there, Commit here. A failure after Export aborts here,
-// so the source stays usable; the manager also aborts by itself when no commit
-// comes in time.
+// Export here, ImportVTPM there, Commit here. A failure between Export and the
+// destination's import aborts here, so the source stays usable (the manager also
+// aborts by itself when no commit comes in time); once the destination imported,
+// the source stays locked even if its commit fails, so two copies never run.
 func (p *Provider) migrateVTPM(c *call) error {
 	v, d, err := p.migratable(c)
 	if err != nil {
@@ -98,9 +99,14 @@ func (p *Provider) migrateVTPM(c *call) error {
 		stringParam("MigrationID", base64.StdEncoding.EncodeToString(id)),
 		stringParam("Blob", base64.StdEncoding.EncodeToString(blob)))
 	if err == nil {
-		err = p.mgr.Commit(c.ctx, v.UUID, id, dest)
+		// The destination holds the vTPM now: never unlock the source again. A
+		// failed commit leaves it locked (Migrating) for an operator to commit.
+		if err := p.mgr.Commit(context.WithoutCancel(c.ctx), v.UUID, id, dest); err != nil {
+			return fmt.Errorf("the destination imported the vTPM but committing here failed: %w", err)
+		}
+		return nil
 	}
-	if err != nil {
+	{
 		// The source must stay usable: unlock it. The abort runs even when the
 		// request's context is done, so that a cancelled call does not leave it
 		// locked until the manager's own timeout.
@@ -109,7 +115,6 @@ func (p *Provider) migrateVTPM(c *call) error {
 		}
 		return err
 	}
-	return nil
 }
 
 // migration is the destination side of one MigrateVTPM.
