@@ -26,7 +26,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"syscall"
 	"time"
@@ -44,6 +43,8 @@ import (
 	"github.com/shypecim/shypecim/providers/interop"
 	"github.com/shypecim/shypecim/providers/secpolicy"
 	"github.com/shypecim/shypecim/providers/system"
+	"github.com/shypecim/shypecim/providers/toolstack"
+	"github.com/shypecim/shypecim/providers/tpm"
 )
 
 // bodyTimeout bounds the reading of a request body: 32 MiB, the largest body the
@@ -142,17 +143,24 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 		"elapsed":   time.Since(start).Round(time.Millisecond).String(),
 	}).Infof("loaded %s into %v", counts, schema.Namespaces)
 
-	sec, err := openSecurity(cfg.data, cfg.resetHost, log.WithField("component", "acm"))
+	vt, err := openVTPMs(ctx, cfg.data, cfg.resetHost, cfg.hostTPM, log.WithField("component", "vtpm"))
 	if err != nil {
 		return err
 	}
+	defer vt.close() // parks the running vTPMs: no swtpm process outlives the server
+	sec, err := openSecurity(cfg.data, cfg.resetHost, log.WithField("component", "acm"), func(o *toolstack.Options) {
+		o.VTPMs = vt.mgr
+		o.PolicyChanged = vt.measure
+	})
+	if err != nil {
+		return err
+	}
+	vt.reconcile(ctx, sec.ts)
+	vt.measureAtStart(ctx, sec.ts.Enforced().Binary())
 	pol := sec.admin.GetPolicy()
 	log.WithFields(logrus.Fields{"component": "acm", "policy": pol.Name, "version": pol.Version, "flags": pol.Flags}).
 		Info("access control policy in force")
 
-	if _, err := exec.LookPath("swtpm"); err != nil {
-		log.WithField("component", "vtpm").Warn("vTPMs disabled: swtpm is not installed; add them with: apt-get install -y swtpm swtpm-tools")
-	}
 	if cfg.resetHost {
 		log.Info("host boot simulated (--reset-host)")
 	}
@@ -166,9 +174,30 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 	// Providers, in a plain list (style.md §3.1: no init() registration). Classes
 	// without a provider are served from the repository's static instances.
 	host := hostName()
-	secp := secpolicy.New(secpolicy.Options{Toolstack: sec.ts, HostName: host, Lookup: repo.Class})
+	var att secpolicy.Attestor
+	if vt.host != nil {
+		att = attestor{vt.host}
+	}
+	secp := secpolicy.New(secpolicy.Options{Toolstack: sec.ts, HostName: host, Lookup: repo.Class, Attestor: att})
+	tpmp := tpm.New(tpm.Options{Manager: vt.manager(), Toolstack: sec.ts, HostName: host, Lookup: repo.Class, Dial: dialCIM})
 	hosted := func(context.Context) ([]*cim.ObjectPath, error) {
-		return []*cim.ObjectPath{secp.ServicePath()}, nil
+		return []*cim.ObjectPath{secp.ServicePath(), tpmp.ServicePath()}, nil
+	}
+	profiles := []interop.Profile{{
+		Organization:      interop.OrganizationOther,
+		OtherOrganization: "Xen",
+		Name:              "sHype Access Control",
+		Version:           "1.0.0",
+		Central:           centralOf(secp.ServicePath()),
+	}}
+	if vt.manager() != nil { // a profile is registered only where it is implemented in full
+		profiles = append(profiles, interop.Profile{
+			Organization:      interop.OrganizationOther,
+			OtherOrganization: "Xen",
+			Name:              "Virtual TPM",
+			Version:           "1.0.0",
+			Central:           centralOf(tpmp.ServicePath()),
+		})
 	}
 	sysp := system.New(system.Options{Toolstack: sec.ts, HostName: host, Lookup: repo.Class, Services: hosted})
 	regs := interop.New(interop.Options{
@@ -177,16 +206,11 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 		Lookup:                  repo.Class,
 		SystemName:              host,
 		SystemCreationClassName: "Xen_HostSystem",
-		Profiles: []interop.Profile{{
-			Organization:      interop.OrganizationOther,
-			OtherOrganization: "Xen",
-			Name:              "sHype Access Control",
-			Version:           "1.0.0",
-			Central:           hosted,
-		}},
+		Profiles:                profiles,
 	}).Registrations()
 	regs = append(regs, sysp.Registrations()...)
 	regs = append(regs, secp.Registrations()...)
+	regs = append(regs, tpmp.Registrations()...)
 	for _, r := range regs {
 		if err := d.Register(r); err != nil {
 			return fmt.Errorf("registering providers: %w", err)
@@ -238,4 +262,9 @@ func hostName() string {
 		return h
 	}
 	return "localhost"
+}
+
+// centralOf is a profile's Central function for one central instance.
+func centralOf(p *cim.ObjectPath) func(context.Context) ([]*cim.ObjectPath, error) {
+	return func(context.Context) ([]*cim.ObjectPath, error) { return []*cim.ObjectPath{p}, nil }
 }
