@@ -16,17 +16,10 @@ import (
 // no syntax for embedded instances. Those two, SetPolicy and DefineSystem, go as raw
 // CIM-XML; everything else goes through wbemcli and is checked on its printed output.
 
-// secServer starts shyped with a fresh data directory. The server logs one line a
-// request and startServer's reader holds only a hundred, so the log is drained from
-// here on, lest a long test fill the pipe and stall the server.
+// secServer starts shyped with a fresh data directory.
 func secServer(t *testing.T) *server {
 	t.Helper()
-	s := startServer(t)
-	go func() {
-		for range s.lines {
-		}
-	}()
-	return s
+	return startServer(t)
 }
 
 // hostName is the Name of the Xen_HostSystem and the SystemName of the services.

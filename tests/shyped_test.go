@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,16 +38,25 @@ func TestMain(m *testing.M) {
 
 // server is a running shyped whose log is read line by line.
 type server struct {
-	cmd   *exec.Cmd
-	lines chan string
-	log   []string
-	addr  string
+	cmd  *exec.Cmd
+	addr string
+
+	// The reader goroutine appends every line of the server's log to all, so that
+	// a chatty server never blocks on a full pipe; waitFor reads from next on.
+	mu     sync.Mutex
+	all    []string
+	eof    bool
+	notify chan struct{} // receives a token after each append and at EOF
+	done   chan struct{} // closed at EOF
+	next   int
+	log    []string // the lines waitFor and stop have consumed
 }
 
 var servingRx = regexp.MustCompile(`listen="?([0-9.:]+)"?`)
 
 // startServer starts shyped on a free loopback port with a fresh data directory and
-// waits until it says where it listens.
+// waits until it says where it listens. The test's cleanup stops it with SIGTERM,
+// so that it parks its swtpm processes instead of orphaning them.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	data := t.TempDir()
@@ -59,17 +69,30 @@ func startServer(t *testing.T, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, lines: make(chan string, 100)}
+	s := &server{cmd: cmd, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
 		for sc.Scan() {
-			s.lines <- sc.Text()
+			s.mu.Lock()
+			s.all = append(s.all, sc.Text())
+			s.mu.Unlock()
+			s.poke()
 		}
-		close(s.lines)
+		s.mu.Lock()
+		s.eof = true
+		s.mu.Unlock()
+		s.poke()
+		close(s.done)
 	}()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-s.done:
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+			}
 			cmd.Wait()
 		}
 	})
@@ -82,36 +105,54 @@ func startServer(t *testing.T, args ...string) *server {
 	return s
 }
 
-// waitFor returns the first log line containing substr; it fails the test if the
-// server exits first. The deadline only guards against a hung server.
+func (s *server) poke() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// waitFor returns the first log line not yet consumed that contains substr; it fails
+// the test if the server exits first. The deadline only guards against a hung server.
 func (s *server) waitFor(t *testing.T, substr string) string {
 	t.Helper()
 	deadline := time.After(60 * time.Second)
 	for {
-		select {
-		case line, ok := <-s.lines:
-			if !ok {
-				t.Fatalf("shyped exited before logging %q; log:\n%s", substr, strings.Join(s.log, "\n"))
-			}
+		s.mu.Lock()
+		for s.next < len(s.all) {
+			line := s.all[s.next]
+			s.next++
 			s.log = append(s.log, line)
 			if strings.Contains(line, substr) {
+				s.mu.Unlock()
 				return line
 			}
+		}
+		eof := s.eof
+		s.mu.Unlock()
+		if eof {
+			t.Fatalf("shyped exited before logging %q; log:\n%s", substr, strings.Join(s.log, "\n"))
+		}
+		select {
+		case <-s.notify:
 		case <-deadline:
 			t.Fatalf("shyped did not log %q; log:\n%s", substr, strings.Join(s.log, "\n"))
 		}
 	}
 }
 
-// stop sends SIGTERM and returns the exit code once the process has ended.
+// stop sends SIGTERM and returns the exit code once the process has ended; the
+// whole log is then in s.log.
 func (s *server) stop(t *testing.T) int {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for line := range s.lines {
-		s.log = append(s.log, line)
-	}
+	<-s.done
+	s.mu.Lock()
+	s.log = append(s.log, s.all[s.next:]...)
+	s.next = len(s.all)
+	s.mu.Unlock()
 	s.cmd.Wait()
 	return s.cmd.ProcessState.ExitCode()
 }

@@ -140,14 +140,16 @@ func (m *Manager) setState(e *entry, s State) error {
 	return m.setRecord(e, r)
 }
 
-// DomainStarted powers the domain's vTPM on fresh (Startup CLEAR, PCRs zero). A
-// vTPM already running is left alone.
+// DomainStarted powers the domain's vTPM on fresh (Startup CLEAR, PCRs zero), or
+// resumes one that migrated in suspended. A vTPM already running is left alone.
 func (m *Manager) DomainStarted(ctx context.Context, domain string) error {
 	return m.lifecycle(domain, func(e *entry) error {
 		if e.rec.State == Running && e.inst != nil {
 			return nil
 		}
-		inst, err := m.backend.Start(ctx, e.rec.UUID, StartOptions{})
+		// A vTPM that arrived suspended by migration (its domain defined halted
+		// on this host) continues its session: its PCRs are those it left with.
+		inst, err := m.backend.Start(ctx, e.rec.UUID, StartOptions{Resume: e.rec.State == Suspended})
 		if err != nil {
 			return fmt.Errorf("vtpm: start %s: %w", e.rec.UUID, err)
 		}
@@ -159,6 +161,9 @@ func (m *Manager) DomainStarted(ctx context.Context, domain string) error {
 // DomainStopped shuts the domain's vTPM down (domain shutdown or destroy). A
 // suspended vTPM loses its volatile state: the domain's next start is a boot.
 func (m *Manager) DomainStopped(ctx context.Context, domain string) error {
+	if v, ok := m.ByDomain(domain); ok && v.Migration == MigratedAway {
+		return nil // a tombstone never runs: its domain stops without it
+	}
 	return m.lifecycle(domain, func(e *entry) error {
 		switch {
 		case e.inst != nil:

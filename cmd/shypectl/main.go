@@ -110,7 +110,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = append(domainCommands(), securityCommands()...)
+	commands = append(append(domainCommands(), securityCommands()...), vtpmCommands()...)
 }
 
 func lookupCommand(name string) *command {
@@ -264,7 +264,7 @@ func (a *app) printHelp(w io.Writer) {
 	fmt.Fprintln(w, "Usage: shypectl [--url URL] [--user NAME] [--password PW] <subcommand> [args]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Control the domains and the sHype access control of a shyped server.")
-	for _, group := range []string{"Domain commands", "Security commands"} {
+	for _, group := range []string{"Domain commands", "Security commands", "vTPM commands"} {
 		fmt.Fprintf(w, "\n%s:\n", group)
 		var cs []*command
 		for _, c := range commands {

@@ -64,6 +64,8 @@ func (h *HV) bind(dom, remote domainID) (hypervisor.EventChannel, error) {
 	b.nextP++
 	a.ports[pa] = endpoint{remote: remote, port: pb}
 	b.ports[pb] = endpoint{remote: dom, port: pa}
+	h.markRun(a)
+	h.markRun(b)
 	return hypervisor.EventChannel{Domain: dom, Port: pa, Remote: remote, RemotePort: pb}, nil
 }
 
@@ -82,6 +84,7 @@ func (h *HV) mapGrant(mapper, granter domainID) (hypervisor.Grant, error) {
 	hd := m.nextH
 	m.nextH++
 	m.maps[hd] = granter
+	h.markRun(m)
 	return hypervisor.Grant{Mapper: mapper, Handle: hd, Granter: granter}, nil
 }
 
@@ -109,8 +112,10 @@ func (h *HV) CloseEventChannel(ctx context.Context, dom hypervisor.DomainID, por
 		return fmt.Errorf("hvsim: domain %d port %d: %w", dom, port, hypervisor.ErrNoChannel)
 	}
 	delete(d.ports, port)
+	h.markRun(d)
 	if r := h.live[ep.remote]; r != nil {
 		delete(r.ports, ep.port)
+		h.markRun(r)
 	}
 	return h.saveRun()
 }
@@ -138,6 +143,7 @@ func (h *HV) UnmapGrant(ctx context.Context, mapper hypervisor.DomainID, handle 
 		return fmt.Errorf("hvsim: domain %d grant handle %d: %w", mapper, handle, hypervisor.ErrNoChannel)
 	}
 	delete(d.maps, handle)
+	h.markRun(d)
 	return h.saveRun()
 }
 
@@ -240,6 +246,7 @@ func (h *HV) ChangePolicy(ctx context.Context, change hypervisor.PolicyChange) (
 	for i, ds := range doms {
 		d := h.live[domainID(ds.ID)]
 		d.ssidref = ssidrefs[i]
+		h.markRun(d)
 	}
 	for _, d := range h.live {
 		d.cache = [CacheSize]cacheEntry{}
@@ -271,6 +278,7 @@ func (h *HV) Relabel(ctx context.Context, relabel []hypervisor.Relabeling) ([]hy
 	}
 	for _, r := range relabel {
 		h.live[r.ID].ssidref = r.SSIDRef
+		h.markRun(h.live[r.ID])
 	}
 	return nil, h.saveRun()
 }

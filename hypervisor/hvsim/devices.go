@@ -30,7 +30,7 @@ func (h *HV) AttachDevice(ctx context.Context, name string, dev hypervisor.Devic
 	}
 	old := d.cfg.Devices
 	d.cfg.Devices = append(slices.Clip(old), dev)
-	if err := h.saveDefs(); err != nil {
+	if err := h.saveDefs(nil, d); err != nil {
 		d.cfg.Devices = old
 		return err
 	}
@@ -51,7 +51,7 @@ func (h *HV) DetachDevice(ctx context.Context, name string, kind hypervisor.Devi
 	}
 	old := d.cfg.Devices
 	d.cfg.Devices = slices.Delete(slices.Clone(old), i, i+1)
-	if err := h.saveDefs(); err != nil {
+	if err := h.saveDefs(nil, d); err != nil {
 		d.cfg.Devices = old
 		return err
 	}

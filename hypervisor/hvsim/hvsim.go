@@ -19,10 +19,19 @@
 //
 // # Persistence
 //
-// With Config.Dir set, the domain definitions (configs and labels) live in
-// domains.json and the hypervisor's running state (states, ids, ssidrefs, channels)
-// in running.json; each change rewrites the file it touches atomically (temporary
-// file, fsync, rename, fsync of the folder). Open restores both — a management
+// With Config.Dir set, the state — the domain definitions (configs and labels) and
+// the running state (states, ids, ssidrefs, channels) — lives in a snapshot,
+// state.json, plus a journal of the changes since: each change appends one record,
+// fsync'd before the change returns, so that a change costs what it touches, not
+// what the host holds. A record holds the definitions the change replaced or
+// removed and the running state of the domains it touched, framed with its length
+// and a CRC-32C: replay ignores a record torn by a crash (a SetLabels is one record,
+// kept whole or not at all) and reports damage before the last record as
+// ErrCorrupt. Once the journal outgrows max(1 MiB, the snapshot), the state is
+// written as a new snapshot atomically (temporary file, fsync, rename, fsync of the
+// folder), recording the last journal sequence number it covers, and the journal
+// restarts empty. Open reads the files of the format before the journal
+// (domains.json, running.json) and replaces them. Open restores the state — a management
 // restart — and replays ACM.DomainCreate for Domain-0 and every live domain in id
 // order, so that the ACM rebuilds its Chinese Wall state; a domain the ACM refuses
 // then is halted and reported by RestoreErrors. Config.ResetHost (or ResetHost)
@@ -84,6 +93,17 @@ type HV struct {
 	nextID      domainID
 	stats       hypervisor.Stats
 	restoreErrs []error
+
+	// The persistence (persist.go), with dir set: the sequence number of the last
+	// journal record, the sizes of the journal and the snapshot, the domains whose
+	// running state changed since the last write, and whether the journal must be
+	// replaced by a snapshot before the next append (brokenErr says why).
+	seq       uint64
+	walSize   int64
+	snapSize  int64
+	dirty     map[*domain]struct{}
+	broken    bool
+	brokenErr error
 }
 
 // domain is one defined domain; the fields after state are set only while it is
@@ -134,6 +154,7 @@ func Open(cfg Config) (*HV, error) {
 		doms:        map[string]*domain{},
 		live:        map[domainID]*domain{},
 		nextID:      1,
+		dirty:       map[*domain]struct{}{},
 	}
 	if h.dom0SSIDRef == 0 {
 		h.dom0SSIDRef = DefaultDom0SSIDRef
@@ -254,7 +275,7 @@ func (h *HV) Create(ctx context.Context, cfg hypervisor.Config) (hypervisor.Doma
 	}
 	d := &domain{cfg: cfg, id: hypervisor.InvalidID}
 	h.doms[cfg.Name] = d
-	if err := h.saveDefs(); err != nil {
+	if err := h.saveDefs(nil, d); err != nil {
 		delete(h.doms, cfg.Name)
 		return hypervisor.Domain{}, err
 	}
@@ -306,7 +327,7 @@ func (h *HV) Delete(ctx context.Context, name string) error {
 		return badState("delete", d)
 	}
 	delete(h.doms, name)
-	if err := h.saveDefs(); err != nil {
+	if err := h.saveDefs([]string{name}); err != nil {
 		h.doms[name] = d
 		return err
 	}
@@ -325,10 +346,13 @@ func (h *HV) SetLabels(ctx context.Context, labels map[string]string) error {
 		}
 		old[name] = d.cfg.Label
 	}
+	put := make([]*domain, 0, len(labels))
 	for name, l := range labels {
 		h.doms[name].cfg.Label = l
+		put = append(put, h.doms[name])
 	}
-	if err := h.saveDefs(); err != nil {
+	// One record: a crash keeps all the labels or none.
+	if err := h.saveDefs(nil, put...); err != nil {
 		for name, l := range old {
 			h.doms[name].cfg.Label = l
 		}
@@ -372,7 +396,11 @@ func (h *HV) Modify(ctx context.Context, cfg hypervisor.Config) error {
 	d.cfg = cfg
 	delete(h.doms, oldName)
 	h.doms[cfg.Name] = d
-	if err := h.saveDefs(); err != nil {
+	var del []string
+	if cfg.Name != oldName {
+		del = []string{oldName}
+	}
+	if err := h.saveDefs(del, d); err != nil {
 		delete(h.doms, cfg.Name)
 		d.cfg = old
 		h.doms[oldName] = d

@@ -44,6 +44,7 @@ func (h *HV) boot(op, name string, from state, opts hypervisor.StartOptions) err
 	undo := func() {
 		h.kill(d)
 		d.state = from
+		h.markRun(d)
 		h.nextID = savedNext
 	}
 	if opts.CheckDevice != nil {
@@ -96,6 +97,7 @@ func (h *HV) makeLive(d *domain, id domainID, ssidref uint32) {
 	d.maps = map[uint32]domainID{}
 	d.nextP, d.nextH = 1, 1
 	h.live[id] = d
+	h.markRun(d)
 }
 
 // kill takes a live domain out of the hypervisor: its channels and mappings close at
@@ -103,15 +105,18 @@ func (h *HV) makeLive(d *domain, id domainID, ssidref uint32) {
 // new state.
 func (h *HV) kill(d *domain) {
 	id := d.id
+	h.markRun(d)
 	for _, ep := range d.ports {
 		if r := h.live[ep.remote]; r != nil && r != d {
 			delete(r.ports, ep.port)
+			h.markRun(r)
 		}
 	}
 	for _, o := range h.live {
 		for hd, g := range o.maps {
 			if g == id {
 				delete(o.maps, hd)
+				h.markRun(o)
 			}
 		}
 		for i := range o.cache {
@@ -148,6 +153,7 @@ func (h *HV) transition(op, name string, to state, from ...state) error {
 		h.kill(d)
 	}
 	d.state = to
+	h.markRun(d)
 	return h.saveRun()
 }
 
@@ -191,6 +197,9 @@ func (h *HV) resetHost() error {
 	for _, d := range h.doms {
 		if d.state.Live() {
 			h.kill(d)
+		}
+		if d.state != hypervisor.Halted {
+			h.markRun(d)
 		}
 		d.state = hypervisor.Halted
 	}

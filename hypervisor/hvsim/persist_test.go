@@ -175,6 +175,10 @@ func TestCorrupt(t *testing.T) {
 		{runFile, `{"version":1,"nextId":1,"domains":[{"name":"Domain-0","state":1},{"name":"ghost","state":1,"id":1}]}`},
 		{runFile, `{"version":1,"nextId":1,"domains":[{"name":"Domain-0","state":1,"ports":[{"Port":1,"RemotePort":1,"Remote":5}]}]}`},
 		{runFile, `{"unknown":1}`},
+		{snapFile, `{"version":1,"domains":[]}`},
+		{snapFile, `{"version":2,"seq":3,"domains":[{"Name":"a"},{"Name":"a"}],"nextId":1}`},
+		{snapFile, `{"version":2,"seq":3,"domains":[],"nextId":1,"running":[{"name":"ghost","state":1,"id":1}]}`},
+		{walFile, "\x05\x00\x00\x00garbage and more"},
 	}
 	for _, tc := range tests {
 		dir := t.TempDir()
@@ -196,12 +200,15 @@ func TestWriteFails(t *testing.T) {
 	if _, err := h.Create(ctx, hypervisor.Config{Name: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	// A folder in the way of the definitions file makes the rename fail.
-	os.Remove(filepath.Join(dir, defsFile))
-	if err := os.Mkdir(filepath.Join(dir, defsFile), 0o700); err != nil {
-		t.Fatal(err)
+	// Folders in the way of the journal and the snapshot make appending and
+	// compacting fail.
+	for _, name := range []string{walFile, snapFile} {
+		os.Remove(filepath.Join(dir, name))
+		if err := os.Mkdir(filepath.Join(dir, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name, "x"), nil, 0o600)
 	}
-	os.WriteFile(filepath.Join(dir, defsFile, "x"), nil, 0o600)
 	if _, err := h.Create(ctx, hypervisor.Config{Name: "b"}); err == nil {
 		t.Fatal("Create succeeded without its file")
 	}
@@ -213,6 +220,33 @@ func TestWriteFails(t *testing.T) {
 	}
 	if d, _ := h.Domain(ctx, "a"); d.Label != "" {
 		t.Errorf("failed SetLabels left label %q", d.Label)
+	}
+	// A start whose write fails is undone.
+	if err := h.Start(ctx, "a", hypervisor.StartOptions{}); err == nil {
+		t.Error("Start succeeded without its file")
+	}
+	if d, _ := h.Domain(ctx, "a"); d.State != hypervisor.Halted {
+		t.Errorf("failed Start left a %v", d.State)
+	}
+	// Once the files can be written again, the next change records everything.
+	for _, name := range []string{walFile, snapFile} {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.Create(ctx, hypervisor.Config{Name: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Start(ctx, "c", hypervisor.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := dump(t, h)
+	r, err := Open(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, r); got != want {
+		t.Errorf("after a restart\n%s\nwant\n%s", got, want)
 	}
 }
 
