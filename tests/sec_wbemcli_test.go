@@ -381,7 +381,7 @@ func TestSecWbemcliPolicyAndDomains(t *testing.T) {
 	// Resource labels, before the domains that use the resources exist.
 	wantOut(t, cmLine("SetResourceLabel", "0, Message (string): "), "cm", svc, `SetResourceLabel.Resource="phy:sdb1",Label="ACM:e2e:acme-disk",OldLabel=""`)
 	wantOut(t, cmLine("SetResourceLabel", "0, Message (string): "), "cm", svc, `SetResourceLabel.Resource="phy:sdb2",Label="ACM:e2e:globex-disk"`)
-	wantOut(t, cmLine("SetResourceLabel", "4116, Message (string): Label 'nosuch' not found."), "cm", svc, `SetResourceLabel.Resource="phy:sdb3",Label="ACM:e2e:nosuch"`)
+	wantOut(t, cmLine("SetResourceLabel", "4116, Message (string): The label is bad"), "cm", svc, `SetResourceLabel.Resource="phy:sdb3",Label="ACM:e2e:nosuch"`)
 	wantOut(t, cmLine("GetResourceLabel", "0, Label (string): ACM:e2e:acme-disk, Message (string): "), "cm", svc, `GetResourceLabel.Resource="phy:/dev/sdb1"`)
 	wantOut(t, cmLine("GetResourceLabel", "0, Label (string): , Message (string): "), "cm", svc, `GetResourceLabel.Resource="phy:sdb9"`)
 	wantOut(t, cmLine("GetLabeledResources", "0, Resources (string): phy:/dev/sdb1,phy:/dev/sdb2, Labels (string): ACM:e2e:acme-disk,ACM:e2e:globex-disk, Message (string): "),
@@ -426,7 +426,7 @@ func TestSecWbemcliPolicyAndDomains(t *testing.T) {
 	wantOut(t, P+":"+domPath(globex1.uuid)+" EnabledState=3\n", "gi", U+":"+domPath(globex1.uuid), "EnabledState")
 	wantOut(t, P+":"+domPath(outsider.uuid)+" EnabledState=3\n", "gi", U+":"+domPath(outsider.uuid), "EnabledState")
 	// A resource in use by a running domain cannot be relabeled.
-	wantOut(t, cmLine("SetResourceLabel", "4113, Message (string): Resource 'phy:/dev/sdb1' is in use"), "cm", svc,
+	wantOut(t, cmLine("SetResourceLabel", "4113, Message (string): The resource is in use"), "cm", svc,
 		`SetResourceLabel.Resource="phy:sdb1",Label="ACM:e2e:globex-disk",OldLabel="ACM:e2e:acme-disk"`)
 
 	for _, tc := range []struct{ args, want string }{

@@ -69,8 +69,10 @@ func outcome(err error) (code uint32, msg string, cerr error) {
 	if err == nil {
 		return 0, "", nil
 	}
-	if c, m, ok := refusal(err); ok {
-		return uint32(c), m, nil
+	if c, _, ok := refusal(err); ok {
+		// Xen-API's SECURITY_ERROR carried xserr2string of the code, whatever
+		// xend's exception said: the service's Message is that text.
+		return uint32(c), c.Message(), nil
 	}
 	return 0, "", toCIMError(err)
 }

@@ -211,7 +211,7 @@ func TestMethods(t *testing.T) {
 		{name: "SetResourceLabel old mismatch", method: "SetResourceLabel",
 			in:    []cim.ParamValue{pv("Resource", "phy:sdb1"), pv("Label", "ACM:shop:db-disk"), pv("OldLabel", "ACM:shop:x")},
 			setup: func(f *fakeTS) { f.errs["SetResourceLabel"] = refused(acm.XSErrBadLabel, "Label 'x' does not match") },
-			want:  4116, wantMsg: "Label 'x' does not match"},
+			want:  4116, wantMsg: "The label is bad"},
 		{name: "SetResourceLabel without Resource", method: "SetResourceLabel", wantErr: cim.StatusInvalidParameter},
 
 		// GetResourceLabel
@@ -256,7 +256,7 @@ func TestMethods(t *testing.T) {
 			setup: func(f *fakeTS) {
 				f.errs["DryRunConfig"] = refused(acm.XSErrBadLabelFormat, "VM label 'x' in wrong format.")
 			},
-			want: 4103, wantMsg: "VM label 'x' in wrong format."},
+			want: 4103, wantMsg: "The label format is not valid"},
 
 		// DumpPolicy, GetEnforcedBinary, AttestPolicy
 		{name: "DumpPolicy", method: "DumpPolicy", wantOut: map[string]any{"Text": "POLICY REFERENCE = shop."}},
