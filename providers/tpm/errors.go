@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/shypecim/shypecim/cimom/cim"
 	"github.com/shypecim/shypecim/hypervisor"
@@ -94,7 +95,9 @@ func result(err error) (uint32, string) {
 		return re.code, msg
 	}
 	if _, ok := errors.AsType[*codeError](err); !ok {
-		msg = toolstack.Message(err)
+		// The manager's errors name their package at every level of wrapping;
+		// a console shows the sentence without it.
+		msg = strings.ReplaceAll(toolstack.Message(err), "vtpm: ", "")
 	}
 	switch {
 	case errors.Is(err, vtpm.ErrBackendMissing):
@@ -106,7 +109,8 @@ func result(err error) (uint32, string) {
 		errors.Is(err, vtpm.ErrNoState), errors.Is(err, vtpm.ErrLocked), errors.Is(err, hypervisor.ErrBadState):
 		return codeInvalidState, msg
 	case errors.Is(err, vtpm.ErrDomainHasVTPM):
-		return codeDomainHasVTPM, msg
+		return codeDomainHasVTPM, "Domain already has a vTPM."
+
 	case errors.Is(err, errNotFound), errors.Is(err, vtpm.ErrNotFound), errors.Is(err, hypervisor.ErrNoDomain):
 		return codeNotFound, msg
 	case errors.Is(err, errNotSupported), errors.Is(err, hypervisor.ErrNotSupported):
