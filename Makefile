@@ -3,7 +3,7 @@
 GO      ?= go
 FUZZTIME ?= 10s
 
-.PHONY: run test deps vtpm-deps build bench bench-http fuzz vet
+.PHONY: run test deps vtpm-deps build bench bench-e2e bench-http fuzz vet
 
 # Runs the server with its embedded defaults: simulated hypervisor, embedded schema,
 # data under $SHYPE_DATA or ~/.local/state/shypecim.
@@ -52,6 +52,12 @@ build:
 # Benchmarks: compiling the DMTF schema in-process and as a whole mofc process.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./mof/compile ./cmd/mofc ./cimom/repository
+
+# End-to-end benchmarks through CIM-XML against the real server (domains, access
+# control, vTPMs on swtpm), and those of the layers beneath.
+bench-e2e: deps
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./tests
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./vtpm ./vtpm/swtpm ./providers/... ./hypervisor/hvsim
 
 # The CIM-XML server under wrk against the ceiling of the machine (cmd/cimbench).
 bench-http: build
