@@ -193,7 +193,7 @@ func TestShypectlScenario(t *testing.T) {
 	c.ok("Successfully set the label of domain 'Domain-0' to 'Avis'.\n\n", "addlabel", "Avis", "mgt", "Domain-0")
 	c.fails("Error: VM is not authorized to run.\n", "create", "hertz.cfg")
 	c.ok("Successfully set the label of domain '0' to 'SystemManagement'.\n\n", "addlabel", "SystemManagement", "mgt", "0")
-	c.ok(listOut(false, "Domain-0|0|0|0|r-----"), "list", "--all")
+	c.ok(listOut(false, "Domain-0|0|1024|2|r-----"), "list", "--all")
 
 	// An unlabeled disk is denied under a policy without __UNLABELED__.
 	failed := "Checking domain:\n   coke: PERMITTED\nChecking resources:\n   phy:sdb1: DENIED\n"
@@ -241,11 +241,11 @@ func TestShypectlScenario(t *testing.T) {
 		"coke|1|64|1|r-----|ACM:"+wld+":CocaCola",
 		"avis|3|64|1|r-----|ACM:"+wld+":Hertz",
 		"hertz|4|64|1|--p---|ACM:"+wld+":Hertz",
-		"Domain-0|0|0|0|r-----|ACM:"+wld+":SystemManagement"), "list", "--label")
+		"Domain-0|0|1024|2|r-----|ACM:"+wld+":SystemManagement"), "list", "--label")
 	c.ok("", "unpause", "hertz")
 	c.ok("", "destroy", "hertz")
 	c.ok("Successfully set the label of the dormant domain 'hertz' to 'Avis'.\n", "addlabel", "Avis", "mgt", "hertz")
-	c.ok(listOut(false, "Domain-0|0|0|0|r-----", "avis|3|64|1|r-----", "coke|1|64|1|r-----"), "list")
+	c.ok(listOut(false, "Domain-0|0|1024|2|r-----", "avis|3|64|1|r-----", "coke|1|64|1|r-----"), "list")
 
 	// A policy update renames Hertz to Rental: the running avis follows.
 	c.write("upd.ez", testWLD+"version 1.1\nfrom "+wld+" 1.0\n")
@@ -260,7 +260,7 @@ func TestShypectlScenario(t *testing.T) {
 		"hertz||64|1|------|ACM:"+wld+":Avis",
 		"coke|1|64|1|r-----|ACM:"+wld+":CocaCola",
 		"avis|3|64|1|r-----|ACM:"+wld+":Rental",
-		"Domain-0|0|0|0|r-----|ACM:"+wld+":SystemManagement"), "list", "--all", "--label")
+		"Domain-0|0|1024|2|r-----|ACM:"+wld+":SystemManagement"), "list", "--all", "--label")
 
 	// Re-creating the halted hertz from a config whose label the update renamed is
 	// refused, and hertz keeps its former settings and label.
@@ -301,6 +301,6 @@ func TestShypectlScenario(t *testing.T) {
 	c.fails("Error: Could not remove label from domain: 'Domain was not labeled.'\n", "rmlabel", "mgt", "avis")
 	c.ok(listOut(true,
 		"avis||64|1|------|ACM:DEFAULT:__UNLABELED__",
-		"Domain-0|0|0|0|r-----|ACM:DEFAULT:SystemManagement",
+		"Domain-0|0|1024|2|r-----|ACM:DEFAULT:SystemManagement",
 		"coke||64|1|------|INV_ACM:"+wld+":CocaCola"), "list", "--all", "--label")
 }

@@ -159,13 +159,21 @@ func Open(cfg Config) (*HV, error) {
 	if h.dom0SSIDRef == 0 {
 		h.dom0SSIDRef = DefaultDom0SSIDRef
 	}
-	dom0 := &domain{cfg: hypervisor.Config{Name: hypervisor.Domain0Name, UUID: "00000000-0000-0000-0000-000000000000"}}
+	// Domain-0 owns what the simulated host gives it, as dom0_mem did on Xen.
+	dom0 := &domain{cfg: hypervisor.Config{Name: hypervisor.Domain0Name, UUID: "00000000-0000-0000-0000-000000000000",
+		MemoryMiB: Dom0MemoryMiB, VCPUs: Dom0VCPUs}}
 	h.doms[dom0.cfg.Name] = dom0
 	if err := h.load(cfg.ResetHost); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
+
+// The size of the simulated Domain-0.
+const (
+	Dom0MemoryMiB = 1024
+	Dom0VCPUs     = 2
+)
 
 // RestoreErrors returns what Open could not restore: live domains that the ACM
 // refused to admit again, which Open halted.
