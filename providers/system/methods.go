@@ -146,14 +146,35 @@ func (p *Provider) defineSystem(ctx context.Context, _ *cim.ObjectPath, in []cim
 	if vssd == nil && cfg.Name == "" {
 		return 0, nil, cim.Errorf(cim.StatusInvalidParameter, "SystemSettings is required")
 	}
+	if err := addSettings(&cfg, vssd, rasds); err != nil {
+		return 0, nil, err
+	}
+	d, err := p.ts.Define(ctx, cfg)
+	if err != nil {
+		return 0, nil, err
+	}
+	return retOK, []cim.ParamValue{{Name: "ResultingSystem", Type: cim.TypeReference, Value: ComputerSystemPath(d.UUID)}}, nil
+}
+
+// ConfigOf reads a domain's configuration from a Xen_VirtualSystemSettingData and
+// its RASDs as DefineSystem takes them (also for Xen_SecurityService.DryRun).
+func ConfigOf(vssd *cim.Instance, rasds []*cim.Instance) (toolstack.Config, error) {
+	var cfg toolstack.Config
+	err := addSettings(&cfg, vssd, rasds)
+	return cfg, err
+}
+
+// addSettings sets what vssd (nil: nothing) and rasds say on cfg; the devices are
+// appended, interfaces numbered by the toolstack.
+func addSettings(cfg *toolstack.Config, vssd *cim.Instance, rasds []*cim.Instance) error {
 	if vssd != nil {
 		s, err := settingsOf(vssd)
 		if err != nil {
-			return 0, nil, err
+			return err
 		}
-		apply(&cfg, s)
+		apply(cfg, s)
 		if uuid, ok, err := str(vssd, "VirtualSystemIdentifier"); err != nil {
-			return 0, nil, err
+			return err
 		} else if ok {
 			cfg.UUID = uuid
 		}
@@ -161,7 +182,7 @@ func (p *Provider) defineSystem(ctx context.Context, _ *cim.ObjectPath, in []cim
 	for i, r := range rasds {
 		res, err := resourceOf(r)
 		if err != nil {
-			return 0, nil, fmt.Errorf("ResourceSettings[%d]: %w", i, err)
+			return fmt.Errorf("ResourceSettings[%d]: %w", i, err)
 		}
 		switch {
 		case res.disk != nil:
@@ -172,11 +193,7 @@ func (p *Provider) defineSystem(ctx context.Context, _ *cim.ObjectPath, in []cim
 			cfg.VIFs = append(cfg.VIFs, v)
 		}
 	}
-	d, err := p.ts.Define(ctx, cfg)
-	if err != nil {
-		return 0, nil, err
-	}
-	return retOK, []cim.ParamValue{{Name: "ResultingSystem", Type: cim.TypeReference, Value: ComputerSystemPath(d.UUID)}}, nil
+	return nil
 }
 
 // apply sets the fields of cfg that s gives.
