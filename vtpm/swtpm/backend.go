@@ -3,6 +3,8 @@ package swtpm
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -160,6 +163,7 @@ func checkID(id string) error {
 // paths of one TPM.
 type paths struct {
 	dir, state, run                      string
+	sock                                 string // folder of the sockets: run, or a short one
 	permall, volatile                    string
 	dataSock, ctrlSock, pidFile, logFile string
 }
@@ -169,8 +173,17 @@ func (b *Backend) paths(id string) paths {
 	p := paths{dir: dir, state: filepath.Join(dir, "tpm"), run: filepath.Join(dir, "run")}
 	p.permall = filepath.Join(p.state, "tpm2-00.permall")
 	p.volatile = filepath.Join(p.state, "tpm2-00.volatilestate")
-	p.dataSock = filepath.Join(p.run, "data.sock")
-	p.ctrlSock = filepath.Join(p.run, "ctrl.sock")
+	p.sock = p.run
+	if len(filepath.Join(p.run, "data.sock")) > maxSockPath {
+		// A unix socket path holds at most 107 bytes; a deep data directory
+		// exceeds it. The sockets then live in a short private folder of the
+		// system's temporary directory, named after the root and the id, so that
+		// an adopting manager finds them again.
+		sum := sha256.Sum256([]byte(b.root + "\x00" + id))
+		p.sock = filepath.Join(shortSockRoot(), hex.EncodeToString(sum[:8]))
+	}
+	p.dataSock = filepath.Join(p.sock, "data.sock")
+	p.ctrlSock = filepath.Join(p.sock, "ctrl.sock")
 	p.pidFile = filepath.Join(p.run, "swtpm.pid")
 	p.logFile = filepath.Join(p.run, "swtpm.log")
 	return p
@@ -182,6 +195,38 @@ func (p paths) mkdirs() error {
 		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("swtpm: %w", err)
 		}
+	}
+	if p.sock != p.run {
+		if err := privateDir(filepath.Dir(p.sock)); err != nil {
+			return err
+		}
+		if err := privateDir(p.sock); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shortSockRoot is the folder of the short socket folders: one per user in the
+// system's temporary directory.
+func shortSockRoot() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("shypecim-swtpm-%d", os.Getuid()))
+}
+
+// privateDir creates dir with mode 0700, or checks that the existing one is a real
+// folder of ours that nobody else can enter: the sockets it holds accept
+// unauthenticated TPM commands, and the temporary directory is shared.
+func privateDir(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("swtpm: %w", err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("swtpm: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || !ok || int(st.Uid) != os.Getuid() || fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("swtpm: socket folder %s is not a private folder of this user", dir)
 	}
 	return nil
 }
@@ -323,6 +368,9 @@ func (b *Backend) Destroy(ctx context.Context, id string) error {
 	}
 	if err := os.RemoveAll(p.dir); err != nil {
 		return fmt.Errorf("swtpm: destroy %s: %w", id, err)
+	}
+	if p.sock != p.run {
+		os.RemoveAll(p.sock)
 	}
 	b.log.WithField("tpm", id).Info("TPM state destroyed")
 	return nil

@@ -293,9 +293,6 @@ func (b *Backend) start(ctx context.Context, id string, resume bool) (*Instance,
 	var inst *Instance
 	defer func() { b.settle(id, inst) }()
 	p := b.paths(id)
-	if len(p.dataSock) > maxSockPath {
-		return nil, fmt.Errorf("swtpm: socket path %s is longer than %d bytes; use a shorter root", p.dataSock, maxSockPath)
-	}
 	if !exists(p.permall) {
 		return nil, fmt.Errorf("swtpm: start %s: %w", id, vtpm.ErrNoState)
 	}
