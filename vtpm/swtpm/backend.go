@@ -208,8 +208,8 @@ func (p paths) mkdirs() error {
 }
 
 // shortSockRoot is the folder of the short socket folders: one per user in the
-// system's temporary directory.
-func shortSockRoot() string {
+// system's temporary directory (a variable for the tests).
+var shortSockRoot = func() string {
 	return filepath.Join(os.TempDir(), fmt.Sprintf("shypecim-swtpm-%d", os.Getuid()))
 }
 

@@ -15,6 +15,15 @@ import (
 // again (adoption), and Destroy removes it.
 func TestDeepRoot(t *testing.T) {
 	root := newRoot(t)
+	// A socket root of this test's own: others run beside it and share the real one.
+	short, err := os.MkdirTemp("", "swtpm-short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(short) })
+	saved := shortSockRoot
+	shortSockRoot = func() string { return filepath.Join(short, "s") }
+	t.Cleanup(func() { shortSockRoot = saved })
 	deep := filepath.Join(root, strings.Repeat("d", 60), strings.Repeat("e", 60))
 	if err := os.MkdirAll(deep, 0o700); err != nil {
 		t.Fatal(err)
@@ -28,7 +37,8 @@ func TestDeepRoot(t *testing.T) {
 	}
 	inst := start(t, b, "deep", false)
 	extend(t, inst, 1)
-	fi, err := os.Stat(p.sock)
+	var fi os.FileInfo
+	fi, err = os.Stat(p.sock)
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("socket folder %s: %v %v", p.sock, fi, err)
 	}
