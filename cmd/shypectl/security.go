@@ -624,17 +624,40 @@ func writeFileKeepMode(p string, data []byte) error {
 	return nil
 }
 
-// labelNamesOf returns the VM label names of policy, which must be the
-// enforced one: the server knows no other.
+// labelNamesOf returns the VM label names of policy. The server knows only
+// the enforced policy; another one is looked up, as xend's label2ssidref did,
+// in the map file that makepolicy wrote beside its XML (acm.md §0, §6).
 func (a *app) labelNamesOf(policy string) ([]string, error) {
 	active, err := a.activePolicy()
 	if err != nil {
 		return nil, err
 	}
-	if policy != active {
-		return nil, errorf("Policy '%s' is not the currently loaded policy '%s'.", policy, active)
+	if policy == active {
+		return a.labelNames("dom")
 	}
-	return a.labelNames("dom")
+	if p, root, err := a.findPolicyFile(policy); err == nil && p != "" {
+		if data, err := os.ReadFile(acm.PolicyFilePath(root, policy, ".map")); err == nil {
+			return mapVMLabels(data), nil
+		}
+	}
+	return nil, errorf("Policy '%s' is not the currently loaded policy '%s'.", policy, active)
+}
+
+// mapVMLabels returns the labels a domain may carry according to a map file:
+// the LABEL->SSID lines of class VM or ANY, without __NULL_LABEL__.
+func mapVMLabels(data []byte) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[0] != "LABEL->SSID" || (f[1] != "VM" && f[1] != "ANY") || f[3] == "__NULL_LABEL__" || seen[f[3]] {
+			continue
+		}
+		seen[f[3]] = true
+		names = append(names, f[3])
+	}
+	sort.Strings(names)
+	return names
 }
 
 func (a *app) addMgtLabel(label, ref, seclabel string) error {
