@@ -365,6 +365,12 @@ func (p *Provider) systemEntry(d *toolstack.Domain) entry {
 	if d.State.Live() {
 		domID = prop("DomainID", uint32(d.ID))
 	}
+	// A domain is halted when defined; Domain-0 always runs and refuses every
+	// state change.
+	enabledDefault, avail := stateDisabled, available(d.State)
+	if d.Name == hypervisor.Domain0Name {
+		enabledDefault, avail = stateEnabled, nil
+	}
 	return keyEntry(ComputerSystemPath(d.UUID),
 		prop("ElementName", d.Name),
 		prop("Caption", "Xen domain"),
@@ -375,8 +381,8 @@ func (p *Provider) systemEntry(d *toolstack.Domain) entry {
 		prop("SSIDRef", d.SSIDRef),
 		prop("EnabledState", enabledState(d.State)),
 		prop("RequestedState", requested),
-		prop("EnabledDefault", stateDisabled), // a domain is halted when defined
-		arrayProp("AvailableRequestedStates", cim.TypeUint16, available(d.State)...),
+		prop("EnabledDefault", enabledDefault),
+		arrayProp("AvailableRequestedStates", cim.TypeUint16, avail...),
 		arrayProp("OperationalStatus", cim.TypeUint16, operationalStatus(d.State)),
 	)
 }

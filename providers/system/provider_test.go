@@ -75,12 +75,13 @@ func TestComputerSystem(t *testing.T) {
 		ssidRef  uint32
 		label    string
 		opStatus uint16
+		avail    string // AvailableRequestedStates
 	}{
-		{uuid0, "Domain-0", 2, uint32(0), 0x10001, "ACM:DEFAULT:SystemManagement", 2},
-		{uuidWeb, "web", 2, uint32(3), 0x20002, "ACM:acme:web", 2},
-		{uuidDB, "db", 3, nil, 0, "ACM:acme:__UNLABELED__", 10},
-		{uuidMail, "mail", 9, uint32(5), 0x30003, "ACM:acme:mail", 2},
-		{uuidOld, "old", 6, nil, 0, "ACM:acme:mail", 15},
+		{uuid0, "Domain-0", 2, uint32(0), 0x10001, "ACM:DEFAULT:SystemManagement", 2, "[]"},
+		{uuidWeb, "web", 2, uint32(3), 0x20002, "ACM:acme:web", 2, "[3 4 6 9 10]"},
+		{uuidDB, "db", 3, nil, 0, "ACM:acme:__UNLABELED__", 10, "[2]"},
+		{uuidMail, "mail", 9, uint32(5), 0x30003, "ACM:acme:mail", 2, "[2 3]"},
+		{uuidOld, "old", 6, nil, 0, "ACM:acme:mail", 15, "[2 3]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +97,10 @@ func TestComputerSystem(t *testing.T) {
 				if got := value(t, inst, prop); got != want {
 					t.Errorf("%s = %#v, want %#v", prop, got, want)
 				}
+			}
+			avail, _ := value(t, inst, "AvailableRequestedStates").([]any)
+			if got := fmt.Sprint(avail); got != tt.avail {
+				t.Errorf("AvailableRequestedStates = %s, want %s", got, tt.avail)
 			}
 			if got := value(t, inst, "OperationalStatus").([]any); len(got) != 1 || got[0] != tt.opStatus {
 				t.Errorf("OperationalStatus = %v, want {%d}", got, tt.opStatus)
