@@ -109,3 +109,15 @@ func Param(ps []cim.ParamValue, name string) *cim.ParamValue {
 	}
 	return nil
 }
+
+// IndicationSink receives the indications providers raise (cim-model.md §4), such
+// as Xen_PolicyChangeIndication; cmd/shyped wires the indication engine
+// (cimom/indication) to it. ind is a complete instance of an indication class of
+// namespace ns; the sink fills IndicationIdentifier and IndicationTime when they
+// are NULL, and owns ind afterwards. Indicate never blocks on delivery and reports
+// nothing: an indication nobody subscribed to, or one that cannot be delivered,
+// is the sink's business. It may be called from many goroutines at once, also
+// under a provider's own locks.
+type IndicationSink interface {
+	Indicate(ctx context.Context, ns string, ind *cim.Instance)
+}

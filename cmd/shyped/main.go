@@ -143,6 +143,11 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 		"elapsed":   time.Since(start).Round(time.Millisecond).String(),
 	}).Infof("loaded %s into %v", counts, schema.Namespaces)
 
+	// Indications go out until the very end: the engine closes after the HTTP
+	// server and the providers (deferred first, run last).
+	ind := openIndications(repo, log.WithField("component", "indication"))
+	defer ind.close(log)
+
 	vt, err := openVTPMs(ctx, cfg.data, cfg.resetHost, cfg.hostTPM, log.WithField("component", "vtpm"))
 	if err != nil {
 		return err
@@ -151,6 +156,7 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 	sec, err := openSecurity(cfg.data, cfg.resetHost, log.WithField("component", "acm"), func(o *toolstack.Options) {
 		o.VTPMs = vt.mgr
 		o.PolicyChanged = vt.measure
+		ind.hook(o)
 	})
 	if err != nil {
 		return err
@@ -178,7 +184,9 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 	if vt.host != nil {
 		att = attestor{vt.host}
 	}
-	secp := secpolicy.New(secpolicy.Options{Toolstack: sec.ts, HostName: host, Lookup: repo.Class, Attestor: att})
+	secp := secpolicy.New(secpolicy.Options{Toolstack: sec.ts, HostName: host, Lookup: repo.Class, Attestor: att,
+		Indications: ind.engine})
+	ind.src.Store(secp)
 	tpmp := tpm.New(tpm.Options{Manager: vt.manager(), Toolstack: sec.ts, HostName: host, Lookup: repo.Class, Dial: dialCIM})
 	hosted := func(context.Context) ([]*cim.ObjectPath, error) {
 		return []*cim.ObjectPath{secp.ServicePath(), tpmp.ServicePath()}, nil

@@ -78,6 +78,9 @@ type Options struct {
 	// swtpm and no --host-tpm): AttestPolicy then returns general failure with a
 	// message saying how to add one.
 	Attestor Attestor
+	// Indications receives Xen_PolicyChangeIndication (PolicyChanged) and
+	// Xen_AccessDeniedIndication (Denied); nil raises none.
+	Indications providers.IndicationSink
 }
 
 // Attestor quotes the host's policy measurements (cim-model.md §2, policy
@@ -104,6 +107,7 @@ type Provider struct {
 	host     string
 	lookup   func(ns, class string) *cim.Class
 	attestor Attestor
+	sink     providers.IndicationSink
 
 	// views caches what is derived from a compiled policy (labels, paths), keyed
 	// by the *acm.Compiled, which is immutable; managed caches the parsed managed
@@ -111,6 +115,9 @@ type Provider struct {
 	mu      sync.Mutex
 	view    *policyView
 	managed *managedPolicy
+	// lastPolicy is the Xen_ACMPolicy instance last reported, the
+	// PreviousInstance of the next Xen_PolicyChangeIndication.
+	lastPolicy *cim.Instance
 }
 
 var (
@@ -123,7 +130,11 @@ var (
 
 // New returns the provider of the access control classes described by opts.
 func New(opts Options) *Provider {
-	return &Provider{ts: opts.Toolstack, host: opts.HostName, lookup: opts.Lookup, attestor: opts.Attestor}
+	p := &Provider{ts: opts.Toolstack, host: opts.HostName, lookup: opts.Lookup, attestor: opts.Attestor, sink: opts.Indications}
+	if p.sink != nil && p.ts != nil {
+		p.lastPolicy = p.policyInstance()
+	}
+	return p
 }
 
 // Registrations returns the registration of the provider: its classes in

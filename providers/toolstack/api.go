@@ -58,6 +58,52 @@ type Options struct {
 	// management lock: the host measures it for AttestPolicy. It cannot refuse
 	// the change, which has happened.
 	PolicyChanged func(ctx context.Context, binary []byte)
+	// Denied, when set, is called after every access control refusal of a domain
+	// start, resume or reboot (authorization, Chinese Wall, device), of a device
+	// hot-plugged into a live domain, and of a relabel that would break sharing,
+	// under the management lock: providers/secpolicy raises
+	// Xen_AccessDeniedIndication from it. It must not call back into the
+	// toolstack's mutating methods; the refusal stands whatever it does.
+	Denied func(ctx context.Context, d Denial)
+}
+
+// Hook is the access control hook that refused a decision
+// (Xen_AccessDeniedIndication.Hook).
+type Hook uint16
+
+const (
+	// HookSharing: a domain may not share with a resource or another domain: a
+	// device at start or attach, a relabel that breaks sharing.
+	HookSharing Hook = 1
+	// HookAuthorization: Domain-0 may not run a domain of that label.
+	HookAuthorization Hook = 2
+	// HookConflictSet: a running domain's label is in a Chinese Wall conflict set
+	// with the label.
+	HookConflictSet Hook = 3
+)
+
+// Denial is one refused access control decision (Options.Denied).
+type Denial struct {
+	// Op is what was refused: "start" (also the start half of a reboot),
+	// "resume", "attach" or "relabel".
+	Op string
+	// Domain and UUID name the domain concerned.
+	Domain, UUID string
+	// SubjectLabel is the domain's label ("ACM:<policy>:<label>", the effective
+	// one for an unlabeled domain).
+	SubjectLabel string
+	// ObjectLabel is the label of what the domain was refused: Domain-0's for an
+	// authorization, the resource's for a device (ACM:<policy>:__UNLABELED__ when
+	// it has none), the new label for a relabel; the domain's own label for a
+	// Chinese Wall conflict, whose conflicting domain is not known.
+	ObjectLabel string
+	// Resource is the device's resource for a device refusal ("phy:/dev/sdb1",
+	// the VIF's bridge), else "".
+	Resource string
+	Hook     Hook
+	// Code is the XSERR value and Message Xen's message, as the caller sees them.
+	Code    acm.XSErr
+	Message string
 }
 
 // VTPMs is the vTPM manager as the toolstack drives it. Domains are named by UUID;

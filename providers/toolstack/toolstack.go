@@ -563,6 +563,7 @@ func (t *Toolstack) bootOnly(ctx context.Context, hd hypervisor.Domain) error {
 	}
 	ssid, err := t.engine().CheckDomainStart(acm.StartInput{Label: hd.Label, Dom0: d0.SSIDRef, Devices: devs})
 	if err != nil {
+		t.deniedStart(ctx, hd, d0, devs, err)
 		return fmt.Errorf("toolstack: start %s: %w: %w", hd.Name, hypervisor.ErrDenied, err)
 	}
 	opts := hypervisor.StartOptions{SSIDRef: ssid}
@@ -574,7 +575,9 @@ func (t *Toolstack) bootOnly(ctx context.Context, hd hypervisor.Domain) error {
 	if err != nil {
 		// A Chinese Wall refusal of the create hook carries the *acm.Error in the
 		// chain, so Message gives Xen's text.
-		return t.hvErr(err, hd.Name)
+		err = t.hvErr(err, hd.Name)
+		t.deniedStart(ctx, hd, d0, devs, err)
+		return err
 	}
 	return nil
 }
@@ -633,7 +636,9 @@ func (t *Toolstack) attachDisk(ctx context.Context, ref string, d Disk) (Disk, e
 	}
 	dev := diskDevice(d)
 	if err := t.o.HV.AttachDevice(ctx, hd.Name, dev, t.attachCheck(hd)); err != nil {
-		return Disk{}, t.hvErr(err, hd.Name)
+		err = t.hvErr(err, hd.Name)
+		t.deniedAttach(ctx, hd, dev, d.Resource, err)
+		return Disk{}, err
 	}
 	return d, nil
 }
@@ -680,7 +685,9 @@ func (t *Toolstack) attachVIF(ctx context.Context, ref string, v VIF) (VIF, erro
 		return VIF{}, err
 	}
 	if err := t.o.HV.AttachDevice(ctx, hd.Name, vifDevice(v), t.attachCheck(hd)); err != nil {
-		return VIF{}, t.hvErr(err, hd.Name)
+		err = t.hvErr(err, hd.Name)
+		t.deniedAttach(ctx, hd, vifDevice(v), v.Bridge, err)
+		return VIF{}, err
 	}
 	return v, nil
 }
@@ -824,14 +831,17 @@ func (t *Toolstack) setDomainLabel(ctx context.Context, ref, label, old string) 
 	}
 	ssid, err := acm.CheckVMRelabel(t.engine().Policy(), in)
 	if err != nil {
+		t.deniedRelabel(ctx, hd, label, err)
 		return 0, err
 	}
 	if live {
 		tuples, err := t.o.HV.Relabel(ctx, []hypervisor.Relabeling{{ID: hd.ID, SSIDRef: ssid}})
 		if err != nil {
 			if len(tuples) > 0 {
-				return 0, fmt.Errorf("toolstack: relabel %s: %w: %w", hd.Name, err,
+				err = fmt.Errorf("toolstack: relabel %s: %w: %w", hd.Name, err,
 					&acm.Error{Code: acm.XSErrHVOpFailed, Msg: acm.XSErrHVOpFailed.Message()})
+				t.deniedRelabel(ctx, hd, label, err)
+				return 0, err
 			}
 			return 0, t.hvErr(err, hd.Name)
 		}
