@@ -81,6 +81,11 @@ type Options struct {
 	// of X { … };`) for instance: CIM-XML INSTANCE text is already decoded by the
 	// codec. nil leaves such strings to the provider.
 	ParseEmbedded func(ns, text string) (*cim.Instance, error)
+	// Validate checks an instance of class c that a client creates or modifies
+	// as a static instance (a class without a provider) before it is stored:
+	// an indication filter's query, for instance. A *cim.Error it returns goes
+	// to the client as it is. nil accepts every instance.
+	Validate func(ns string, c *cim.Class, inst *cim.Instance) error
 }
 
 // Dispatcher runs CIM operations. Make one with New, register the providers, then

@@ -423,6 +423,9 @@ func (d *Dispatcher) createInstance(ctx context.Context, ns string, o *cim.Creat
 	if err := d.checkRefs(ctx, ns, inst.Properties); err != nil {
 		return nil, err
 	}
+	if err := d.validate(ns, c, inst); err != nil {
+		return nil, err
+	}
 	path, err := d.s.CreateInstance(ns, inst)
 	if err != nil {
 		return nil, err
@@ -518,7 +521,11 @@ func (d *Dispatcher) update(ctx context.Context, ns string, w providers.Instance
 	if err := d.checkRefs(ctx, ns, updates); err != nil {
 		return nil, err
 	}
-	if err := d.s.ModifyInstance(ns, merged(c, old, updates)); err != nil {
+	next := merged(c, old, updates)
+	if err := d.validate(ns, c, next); err != nil {
+		return nil, err
+	}
+	if err := d.s.ModifyInstance(ns, next); err != nil {
 		return nil, err
 	}
 	return &cim.Result{}, nil
@@ -676,4 +683,12 @@ func (d *Dispatcher) checkRefs(ctx context.Context, ns string, props []cim.Prope
 		p.Value = tp // typed, with its namespace, without host
 	}
 	return nil
+}
+
+// validate runs Options.Validate on a static instance about to be stored.
+func (d *Dispatcher) validate(ns string, c *cim.Class, inst *cim.Instance) error {
+	if d.opts.Validate == nil {
+		return nil
+	}
+	return d.opts.Validate(ns, c, inst)
 }

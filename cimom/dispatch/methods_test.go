@@ -2,6 +2,7 @@ package dispatch_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/shypecim/shypecim/cimom/cim"
@@ -147,5 +148,45 @@ func TestParseEmbedded(t *testing.T) {
 	op.Params[1].Value = "garbage"
 	if got := status(t, d, op); got != cim.StatusInvalidParameter {
 		t.Errorf("unparsable embedded instance: status %v, want %v", got, cim.StatusInvalidParameter)
+	}
+}
+
+// TestValidate: Options.Validate sees static instances before they are stored, on
+// creation and modification, and its *cim.Error reaches the client.
+func TestValidate(t *testing.T) {
+	f := newFixture(t)
+	var seen []string
+	d := dispatch.New(f.store, dispatch.Options{Validate: func(ns string, c *cim.Class, inst *cim.Instance) error {
+		label, _ := inst.Property("Label").Value.(string)
+		seen = append(seen, c.Name+":"+label)
+		if label == "bad" {
+			return cim.Errorf(cim.StatusInvalidQuery, "refused")
+		}
+		return nil
+	}})
+	t.Cleanup(func() { d.Close() })
+	b := cim.Base{Namespace: ns}
+	mk := func(id, label string) *cim.CreateInstance {
+		return &cim.CreateInstance{Base: b, NewInstance: &cim.Instance{ClassName: "T_Thing",
+			Properties: []cim.Property{str("Id", id), str("Label", label)}}}
+	}
+	if got := status(t, d, mk("v1", "bad")); got != cim.StatusInvalidQuery {
+		t.Errorf("refused creation: status %v", got)
+	}
+	if got := status(t, d, &cim.GetInstance{Base: b, InstanceName: thingPath("v1")}); got != cim.StatusNotFound {
+		t.Errorf("a refused instance was stored: status %v", got)
+	}
+	mustDo(t, d, mk("v2", "good"))
+	mod := &cim.ModifyInstance{Base: b, ModifiedInstance: &cim.Instance{ClassName: "T_Thing",
+		Properties: []cim.Property{str("Id", "v2"), str("Label", "bad")}}, InstanceName: thingPath("v2")}
+	if got := status(t, d, mod); got != cim.StatusInvalidQuery {
+		t.Errorf("refused modification: status %v", got)
+	}
+	res := mustDo(t, d, &cim.GetInstance{Base: b, InstanceName: thingPath("v2")})
+	if res.Instance == nil || res.Instance.Property("Label").Value != "good" {
+		t.Errorf("after a refused modification: %v", res.Instance)
+	}
+	if want := []string{"T_Thing:bad", "T_Thing:good", "T_Thing:bad"}; strings.Join(seen, ",") != strings.Join(want, ",") {
+		t.Errorf("Validate saw %v, want %v", seen, want)
 	}
 }

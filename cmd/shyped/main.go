@@ -35,6 +35,7 @@ import (
 	"github.com/shypecim/shypecim/cimom"
 	"github.com/shypecim/shypecim/cimom/cim"
 	"github.com/shypecim/shypecim/cimom/dispatch"
+	"github.com/shypecim/shypecim/cimom/indication"
 	"github.com/shypecim/shypecim/cimom/repository"
 	"github.com/shypecim/shypecim/internal/datadir"
 	"github.com/shypecim/shypecim/mof/compile"
@@ -174,6 +175,7 @@ func serve(ctx context.Context, cfg config, log *logrus.Logger) error {
 	d := dispatch.New(repo, dispatch.Options{
 		Logger:        log.WithField("component", "dispatch"),
 		ParseEmbedded: mofInstanceParser(repo),
+		Validate:      indication.ValidateFilter(repo.Class),
 	})
 	defer d.Close() // open enumeration contexts end with the server
 
