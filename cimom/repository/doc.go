@@ -58,10 +58,11 @@
 //
 // # Persistence
 //
-// The directory holds one JSON file per namespace whose client layer is not empty,
-// named after the namespace in lower case and path-escaped ("root%2Fcimv2.json"). The
-// file is not a journal but the whole client layer of the namespace, rewritten on
-// every change: what Replay must do on top of the base schema, in this order:
+// The directory holds a snapshot, one JSON file per namespace whose client layer is
+// not empty, named after the namespace in lower case and path-escaped
+// ("root%2Fcimv2.json"), and a journal ("journal") of the changes made since. Each
+// namespace file is the whole client layer of the namespace as it was when written:
+// what Replay must do on top of the base schema, in this order:
 //
 //   - deletedClasses, deletedInstances, deletedQualifierTypes: objects of the base
 //     schema that clients deleted (deleting a class deletes its subclasses and
@@ -70,22 +71,43 @@
 //   - classes: those clients created, and ("modified": true) classes of the base
 //     schema they replaced, in definition order;
 //   - instances: those clients created, and ("modified": true) instances of the
-//     base schema they replaced, in definition order;
-//   - created: true when a client created the namespace.
+//     base schema they replaced, in definition order, each with its index key;
+//   - created: true when a client created the namespace;
+//   - seq: the sequence number of the last journal record the file holds.
 //
 // Objects are written with their types; values as {"t": type, "v": value} with
 // numbers as strings, so that 64-bit integers and floats keep their exact value,
 // arrays as {"t": "array", "a": [...]} whose NULL elements are null, references,
 // embedded instances and embedded classes as nested objects (see jValue in codec.go).
+// Files written before the journal existed (without seq and keys) load unchanged.
 //
-// A file is replaced atomically: the new content goes to a temporary file in the same
-// directory, which is synced, renamed over the old file, and the directory is synced.
-// Every client-layer method returns only after that, and publishes its change only
-// then: an acknowledged change survives a crash, and no reader sees a change that
-// might not. (A change whose method failed while writing may or may not be on disk.)
-// Open removes temporary files left by a crash, and reports a file it cannot decode as
-// a *FileError that names it and matches ErrCorrupt. The directory must not be shared
-// by two running stores.
+// The journal is one store-wide file of records, each framed with its length and a
+// CRC-32C (journal.go). A record is one change, a Batch included, and states the new
+// client layer of every object the change touched, in every namespace it touched:
+// its cost is that of the change, whatever the size of the namespace. One journal
+// for the store, rather than one per namespace, makes a Batch that spans namespaces
+// one record, all or nothing. Every client-layer method appends its record and
+// fsyncs the journal before it publishes the change and returns: an acknowledged
+// change survives a crash, and no reader sees a change that might not. A change
+// whose write fails is not published (it may be on disk all the same); the journal's
+// end is then unknown, and the next change writes the namespace files instead.
+//
+// Open reads the namespace files, then folds the journal's records into the
+// namespaces they changed, skipping for each namespace the records its file holds
+// already (its seq). An incomplete or garbled last record is what a crash during an
+// append leaves: it is ignored, and the change it held is lost whole. A damaged
+// record followed by others, or a file that cannot be decoded, is reported as a
+// *FileError that names the file and matches ErrCorrupt.
+//
+// Compaction writes the files of the namespaces changed since the last compaction,
+// each atomically (a temporary file in the same directory, synced, renamed over the
+// old file, the directory synced) and carrying the sequence number of the last
+// record, then removes the journal. It runs when the journal outgrows the files (and
+// 1 MiB), which keeps the total work linear in the number of changes, and at the end
+// of Replay, which so writes every file with the instance keys of the running base
+// schema. A crash at any point leaves files that say which records they hold and a
+// journal with the records the others lack. Open removes temporary files left by a
+// crash. The directory must not be shared by two running stores.
 //
 // # Errors
 //

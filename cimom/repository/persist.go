@@ -30,6 +30,10 @@ type nsFile struct {
 
 	Format    string `json:"format"`
 	Namespace string `json:"namespace"`
+	// Seq is the sequence number of the last journal record the file holds; records
+	// up to it are skipped for this namespace. Files written before the journal
+	// have none (0).
+	Seq uint64 `json:"seq,omitempty"`
 	// Created: a client created the namespace (CreateNamespace).
 	Created bool `json:"created,omitempty"`
 	// Objects of the base schema that clients deleted, by name or path.
@@ -52,7 +56,10 @@ type jClassRecord struct {
 // jInstRecord is an instance created by a client, or with Modified an instance of
 // the base schema that a client replaced.
 type jInstRecord struct {
-	Modified bool       `json:"modified,omitempty"`
+	Modified bool `json:"modified,omitempty"`
+	// Key is the index key of the instance (instKey), by which journal records
+	// refer to it; files written before the journal have none.
+	Key      string     `json:"key,omitempty"`
 	Instance *jInstance `json:"instance"`
 }
 
@@ -61,9 +68,10 @@ type jInstRecord struct {
 func fileName(key string) string { return url.PathEscape(key) + ".json" }
 
 // Open returns a store whose client layer is kept in directory dir, created if
-// needed. It reads and checks every namespace file there (a file that cannot be
-// decoded gives a *FileError naming it, matching ErrCorrupt), and removes the
-// temporary files an interrupted write may have left.
+// needed. It reads and checks every namespace file there and the journal (a file
+// that cannot be decoded gives a *FileError naming it, matching ErrCorrupt), folds
+// the journal's records into the namespaces they changed, and removes the temporary
+// files an interrupted write may have left.
 //
 // The store starts empty, like New: the caller loads the base schema (PutQualifierType,
 // PutClass, PutInstance), then calls Replay to apply the client layer on top. Until
@@ -78,6 +86,8 @@ func Open(dir string) (*Store, error) {
 	}
 	s := New()
 	s.dir, s.replayed = dir, false
+	s.fileSizes, s.touched = map[string]int64{}, map[string]bool{}
+	files := map[string]*nsFile{}
 	for _, de := range ents {
 		name := de.Name()
 		path := filepath.Join(dir, name)
@@ -87,21 +97,69 @@ func Open(dir string) (*Store, error) {
 				return nil, fmt.Errorf("repository: removing a leftover temporary file: %w", err)
 			}
 		case strings.HasSuffix(name, ".json") && de.Type().IsRegular():
-			f, err := readFile(path)
+			f, size, err := readFile(path)
 			if err != nil {
 				return nil, &FileError{Path: path, Err: err}
 			}
-			s.pending = append(s.pending, f)
+			key := nsKey(f.Namespace)
+			files[key], s.fileSizes[key] = f, size
+			s.jseq = max(s.jseq, f.Seq)
 		}
+	}
+	wal := s.walPath()
+	data, err := readJournalFile(wal)
+	if err != nil {
+		return nil, &FileError{Path: wal, Err: err}
+	}
+	recs, _, err := readJournal(data)
+	if err != nil {
+		return nil, &FileError{Path: wal, Err: err}
+	}
+	// The records a namespace file does not hold yet, namespace by namespace: a
+	// compaction interrupted by a crash leaves some files newer than the journal.
+	folds := map[string]*folded{}
+	for _, r := range recs {
+		s.jseq = max(s.jseq, r.Seq)
+		for _, d := range r.NS {
+			key := nsKey(d.Namespace)
+			f := files[key]
+			if f != nil && f.Seq >= r.Seq {
+				continue
+			}
+			fo := folds[key]
+			if fo == nil {
+				fo = newFolded(key, filepath.Join(dir, fileName(key)), f)
+				folds[key] = fo
+			}
+			fo.apply(d)
+		}
+	}
+	for key, fo := range folds {
+		if f := fo.file(); f != nil {
+			files[key] = f
+		} else {
+			delete(files, key)
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(files)) {
+		s.pending = append(s.pending, files[key])
 	}
 	return s, nil
 }
 
-func readFile(path string) (*nsFile, error) {
+func (s *Store) walPath() string { return filepath.Join(s.dir, walFile) }
+
+// readFile reads and checks the namespace file at path; it returns its size too.
+func readFile(path string) (*nsFile, int64, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	f, err := decodeFile(path, data)
+	return f, int64(len(data)), err
+}
+
+func decodeFile(path string, data []byte) (*nsFile, error) {
 	var f nsFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, corrupt(data, err)
@@ -205,7 +263,13 @@ func (f *nsFile) decode() (*decoded, error) {
 // (a new schema version defines a class a client created, or dropped the superclass
 // of one) it changes nothing and returns a *FileError naming the namespace file,
 // which wraps the error of the failed step (ErrAlreadyExists, ErrInvalidSuperclass,
-// ErrClassHasChildren, …). The base schema must then be fixed, or the file edited.
+// ErrClassHasChildren, …; the file may not exist yet when the namespace's client
+// layer is still in the journal). The base schema must then be fixed, or the file
+// edited.
+//
+// On success Replay writes the replayed client layer to the namespace files and
+// removes the journal (a compaction) before it publishes anything; if that fails it
+// returns the error and the store stays unreplayed.
 func (s *Store) Replay() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -216,6 +280,22 @@ func (s *Store) Replay() error {
 	for _, f := range s.pending {
 		if err := tx.apply(f); err != nil {
 			return &FileError{Path: f.path, Err: err}
+		}
+	}
+	if s.dir != "" {
+		// Every namespace file is written anew from the replayed state and the
+		// journal starts empty: the files then carry the instance keys of this
+		// run, by which the records to come refer to instances (the keys depend on
+		// the classes, which a new base schema may have changed), and the deletions
+		// of objects the base schema no longer has are dropped.
+		for key := range tx.st.nss {
+			s.touched[key] = true
+		}
+		for key := range s.fileSizes {
+			s.touched[key] = true
+		}
+		if err := s.compact(tx.st); err != nil {
+			return err
 		}
 	}
 	s.cur.Store(tx.st)
@@ -291,22 +371,81 @@ func (tx *txn) apply(f *nsFile) error {
 	return nil
 }
 
-// persist writes the client layer of every namespace tx changed: each file is
-// replaced atomically and is on disk when persist returns.
+// persist appends the change tx made to the client layer to the journal, as one
+// record: it is on disk when persist returns. Without a usable journal (an earlier
+// append failed, leaving its end unknown) it writes the namespace files instead. An
+// error means that the change is not acknowledged (it may be on disk all the same).
 func (s *Store) persist(tx *txn) error {
+	if len(tx.dirty) == 0 {
+		return nil
+	}
+	old := s.cur.Load()
+	rec := &jRecord{Seq: s.jseq + 1}
 	for _, key := range slices.Sorted(maps.Keys(tx.dirty)) {
+		d, err := nsDelta(old.nss[key], tx.st.nss[key])
+		if err != nil {
+			return fmt.Errorf("repository: encoding namespace %s: %w", key, err)
+		}
+		if d != nil {
+			rec.NS = append(rec.NS, d)
+		}
+	}
+	if len(rec.NS) == 0 {
+		return nil
+	}
+	buf, err := frame(rec)
+	if err != nil {
+		return err
+	}
+	for key := range tx.dirty {
+		s.touched[key] = true
+	}
+	// Never reused: the record of a failed append may be on disk.
+	s.jseq = rec.Seq
+	if s.broken != nil {
+		return s.compact(tx.st)
+	}
+	if err := appendFrame(s.walPath(), s.walSize, buf); err != nil {
+		s.broken = err
+		return err
+	}
+	s.walSize += int64(len(buf))
+	return nil
+}
+
+// compactHook, when set by a test, runs before each step of a compaction ("file"
+// before each namespace file, "journal" before the journal's removal); an error stops
+// the compaction there, as a crash would.
+var compactHook func(step string) error
+
+// compact writes the namespace files of the namespaces changed since the last
+// compaction from state st, each holding every record so far (its Seq), then
+// removes the journal. Each file is replaced atomically; a crash between two steps
+// leaves files that say which records they hold, and the journal with every record
+// the other files lack. An error means that some file could not be written (st may
+// then be on disk in part); a failure to empty the journal only makes the next
+// change compact again.
+func (s *Store) compact(st *state) error {
+	for _, key := range slices.Sorted(maps.Keys(s.touched)) {
+		if compactHook != nil {
+			if err := compactHook("file"); err != nil {
+				return err
+			}
+		}
+		n := st.nss[key]
 		path := filepath.Join(s.dir, fileName(key))
-		n := tx.st.nss[key]
 		f, err := n.file()
 		if err != nil {
-			return fmt.Errorf("repository: encoding namespace %s: %w", n.name, err)
+			return fmt.Errorf("repository: encoding namespace %s: %w", key, err)
 		}
 		if f == nil {
 			if err := removeFile(path); err != nil {
 				return err
 			}
+			delete(s.fileSizes, key)
 			continue
 		}
+		f.Seq = s.jseq
 		data, err := json.Marshal(f) // compact: the client layer may hold many instances
 		if err != nil {
 			return fmt.Errorf("repository: encoding namespace %s: %w", n.name, err)
@@ -314,8 +453,32 @@ func (s *Store) persist(tx *txn) error {
 		if err := writeFile(path, append(data, '\n')); err != nil {
 			return err
 		}
+		s.fileSizes[key] = int64(len(data) + 1)
 	}
+	clear(s.touched)
+	s.snapSize = 0
+	for _, size := range s.fileSizes {
+		s.snapSize += size
+	}
+	if compactHook != nil {
+		if err := compactHook("journal"); err != nil {
+			s.broken = err
+			return nil
+		}
+	}
+	if err := removeFile(s.walPath()); err != nil {
+		// The files hold everything; the journal must not be appended to.
+		s.broken = err
+		return nil
+	}
+	s.walSize, s.broken = 0, nil
 	return nil
+}
+
+// compactDue reports whether the journal has outgrown the namespace files, so that
+// rewriting them costs no more than the changes written since.
+func (s *Store) compactDue() bool {
+	return s.dir != "" && s.replayed && s.broken == nil && s.walSize > max(minCompact, s.snapSize)
 }
 
 // file returns the client layer of n, or nil when there is none (n is nil after
@@ -376,11 +539,10 @@ func (n *namespace) file() (*nsFile, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.Instances = append(f.Instances, &jInstRecord{Modified: e.origin == modifiedBase, Instance: ji})
+		f.Instances = append(f.Instances, &jInstRecord{Modified: e.origin == modifiedBase, Key: e.key, Instance: ji})
 	}
 
-	if !f.Created && len(f.DeletedQualifierTypes)+len(f.DeletedClasses)+len(f.DeletedInstances)+
-		len(f.QualifierTypes)+len(f.Classes)+len(f.Instances) == 0 {
+	if f.empty() {
 		return nil, nil
 	}
 	return f, nil

@@ -426,8 +426,13 @@ func TestTemporaryFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The changes are in the journal; Replay writes the namespace file.
+	if got := dirNames(t, dir); !equalStrings(got, []string{walFile}) {
+		t.Errorf("files after 20 writes = %v, want only the journal", got)
+	}
+	st, _ = openLoaded(t, dir)
 	if got := dirNames(t, dir); !equalStrings(got, []string{"root%2Ftest.json"}) {
-		t.Errorf("files after 20 writes = %v, want only root%%2Ftest.json", got)
+		t.Errorf("files after reopening = %v, want only root%%2Ftest.json", got)
 	}
 	// Undoing the client layer of a namespace removes its file.
 	for i := range 20 {
@@ -435,28 +440,41 @@ func TestTemporaryFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	openLoaded(t, dir)
 	if got := dirNames(t, dir); len(got) != 0 {
 		t.Errorf("files after undoing every change = %v, want none", got)
 	}
 }
 
-// TestFailedWrite makes the rename fail (the file's name is taken by a
-// directory): the change is not published and no temporary file stays.
+// TestFailedWrite makes the append fail (the journal's name is taken by a
+// directory): the change is not published, and the next change, which cannot trust
+// the journal, writes the namespace file instead.
 func TestFailedWrite(t *testing.T) {
 	dir := t.TempDir()
 	st, _ := openLoaded(t, dir)
-	if err := os.Mkdir(filepath.Join(dir, "root%2Ftest.json"), 0o700); err != nil {
+	wal := filepath.Join(dir, walFile)
+	if err := os.Mkdir(wal, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	err := st.CreateClass(ns, class("Lost", nil, nil))
-	if err == nil || !strings.Contains(err.Error(), "root%2Ftest.json") {
-		t.Fatalf("CreateClass with an unwritable file = %v, want an error naming the file", err)
+	if err == nil || !strings.Contains(err.Error(), walFile) {
+		t.Fatalf("CreateClass with an unwritable journal = %v, want an error naming the journal", err)
 	}
 	if st.Class(ns, "Lost") != nil {
 		t.Error("a change that could not be written was published")
 	}
-	if got := dirNames(t, dir); !equalStrings(got, []string{"root%2Ftest.json"}) {
-		t.Errorf("files after a failed write = %v, want only the directory in the way", got)
+	if err := st.CreateClass(ns, class("Kept", nil, nil)); err != nil {
+		t.Fatalf("CreateClass after a failed append = %v, want it written to the namespace file", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "root%2Ftest.json")); err != nil {
+		t.Errorf("the change after a failed append is not in the namespace file: %v", err)
+	}
+	if err := os.RemoveAll(wal); err != nil {
+		t.Fatal(err)
+	}
+	st2, _ := openLoaded(t, dir)
+	if st2.Class(ns, "Kept") == nil || st2.Class(ns, "Lost") != nil {
+		t.Errorf("after reopening: Kept %v, Lost %v; want Kept only", st2.Class(ns, "Kept"), st2.Class(ns, "Lost"))
 	}
 }
 
@@ -518,6 +536,7 @@ func TestFileContent(t *testing.T) {
 	if _, err := st.CreateInstance(ns, inst("A2", val("Id", cim.TypeString, "x"))); err != nil {
 		t.Fatal(err)
 	}
+	openLoaded(t, dir) // Replay writes the namespace files from the journal
 	data, err := os.ReadFile(filepath.Join(dir, "root%2Ftest.json"))
 	if err != nil {
 		t.Fatal(err)

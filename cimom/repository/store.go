@@ -27,6 +27,14 @@ type Store struct {
 	dir      string     // "" for a store in memory
 	pending  []*nsFile  // files read by Open, applied by Replay
 	replayed bool
+
+	// The files of dir (see persist.go and journal.go).
+	jseq      uint64           // sequence number of the last journal record written or read
+	walSize   int64            // length of the journal's valid records
+	fileSizes map[string]int64 // namespace key → size of its file
+	snapSize  int64            // sum of fileSizes at the last compaction
+	touched   map[string]bool  // namespaces whose file lacks records of the journal
+	broken    error            // not nil: the journal's end is unknown; the next change compacts
 }
 
 // New returns an empty store that keeps everything in memory.
@@ -166,6 +174,11 @@ func (s *Store) update(client bool, fn func(tx *txn) error) error {
 		}
 	}
 	s.cur.Store(tx.st)
+	if s.compactDue() {
+		// The change is durable already; a failed compaction is retried by the
+		// next change.
+		_ = s.compact(tx.st)
+	}
 	return nil
 }
 

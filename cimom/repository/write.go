@@ -548,9 +548,10 @@ func (tx *txn) createInstance(ns string, inst *cim.Instance) (*cim.ObjectPath, e
 }
 
 // Batch runs several creations of the client layer as one change: fn's calls are
-// checked as they come, and on success written to disk with one write per namespace
-// and published together; if fn or a write fails nothing changes. It makes loading
-// many classes or instances (mofc load) cost one file write instead of one per object.
+// checked as they come, and on success written to disk as one journal record and
+// published together; if fn or the write fails nothing changes, and a crash during
+// the write loses the whole batch. It makes loading many classes or instances (mofc
+// load) cost one fsync instead of one per object.
 func (s *Store) Batch(fn func(b *Batch) error) error {
 	return s.update(true, func(tx *txn) error { return fn(&Batch{tx: tx}) })
 }
