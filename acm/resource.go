@@ -79,9 +79,6 @@ type ResourceLabel struct {
 // String returns the label as `xm getlabel res` prints it: type:policy:label.
 func (r ResourceLabel) String() string { return r.Type + ":" + r.Policy + ":" + r.Label }
 
-// inaccessiblePolicy is the policy part of the __INACCESSIBLE__ label.
-const inaccessiblePolicy = "*"
-
 // RelabelResources computes the resource labels after next replaces the
 // enforced policy old (acm.md §3.4, §5.4, §5.5): entries of type ACM naming
 // old are renamed via next's `from` attributes, keep their name when next

@@ -21,8 +21,6 @@ const (
 	opGE
 )
 
-var opNames = [...]string{opEQ: "=", opNE: "<>", opLT: "<", opLE: "<=", opGT: ">", opGE: ">="}
-
 // flip returns the operator that gives the same result with the operands swapped.
 func (o cmpOp) flip() cmpOp {
 	switch o {
