@@ -7,14 +7,11 @@ import (
 	"strings"
 
 	"github.com/shypecim/shypecim/cimom/cim"
+	"github.com/shypecim/shypecim/providers"
 )
 
-// entry is one instance before it is completed from its class: its path and the
-// values the provider knows, keys included.
-type entry struct {
-	path   *cim.ObjectPath
-	values []cim.Property // Name, Type, IsArray and Value only
-}
+// entry is one instance before it is completed from its class.
+type entry = providers.Entry
 
 // prop returns a property holding v, typed from v (an array from a []any of
 // scalars of one type).
@@ -27,67 +24,6 @@ func prop(name string, v any) cim.Property {
 		return cim.Property{Name: name, Type: t, IsArray: true, Value: v}
 	}
 	return cim.Property{Name: name, Type: cim.TypeOf(v), Value: v}
-}
-
-// keyEntry returns an entry whose values are the keys of path followed by more.
-func keyEntry(path *cim.ObjectPath, more ...cim.Property) entry {
-	e := entry{path: path, values: make([]cim.Property, 0, len(path.Keys)+len(more))}
-	for _, k := range path.Keys {
-		p := prop(k.Name, k.Value)
-		if ref, ok := k.Value.(*cim.ObjectPath); ok {
-			p.ReferenceClass = ref.ClassName
-		}
-		e.values = append(e.values, p)
-	}
-	e.values = append(e.values, more...)
-	return e
-}
-
-// instance returns the instance of e: every property of class c, with e's value
-// where e has one and the class default elsewhere (NULL when the class has none).
-// Without c it holds e's values only.
-func (e entry) instance(c *cim.Class) *cim.Instance {
-	if c == nil {
-		props := make([]cim.Property, len(e.values))
-		copy(props, e.values)
-		return &cim.Instance{ClassName: e.path.ClassName, Properties: props}
-	}
-	inst := &cim.Instance{ClassName: c.Name, Properties: make([]cim.Property, len(c.Properties))}
-	for i := range c.Properties {
-		cp := &c.Properties[i]
-		ip := cim.Property{
-			Name:           cp.Name,
-			Type:           cp.Type,
-			IsArray:        cp.IsArray,
-			ArraySize:      cp.ArraySize,
-			ReferenceClass: cp.ReferenceClass,
-			Value:          cp.Value,
-			ClassOrigin:    cp.ClassOrigin,
-			Propagated:     cp.Propagated,
-		}
-		for _, v := range e.values {
-			if strings.EqualFold(v.Name, cp.Name) {
-				ip.Value = v.Value
-				break
-			}
-		}
-		inst.Properties[i] = ip
-	}
-	return inst
-}
-
-// refersTo reports whether a reference key of e (the one named role, any when role
-// is "") points to target.
-func (e entry) refersTo(target *cim.ObjectPath, role string) bool {
-	for _, k := range e.path.Keys {
-		if role != "" && !strings.EqualFold(k.Name, role) {
-			continue
-		}
-		if ref, ok := k.Value.(*cim.ObjectPath); ok && ref.Equal(target) {
-			return true
-		}
-	}
-	return false
 }
 
 // entries returns the entries of class, in a stable order.
@@ -109,7 +45,7 @@ func (p *Provider) entries(ctx context.Context, class string) ([]entry, error) {
 		om := p.objectManagerPath()
 		var es []entry
 		for _, n := range p.namespaceNames() {
-			es = append(es, keyEntry(&cim.ObjectPath{
+			es = append(es, providers.KeyEntry(&cim.ObjectPath{
 				Namespace: Namespace,
 				ClassName: classNamespaceInManager,
 				Keys: []cim.KeyBinding{
@@ -138,7 +74,7 @@ func (p *Provider) objectManagerPath() *cim.ObjectPath {
 }
 
 func (p *Provider) objectManagerEntry() entry {
-	return keyEntry(p.objectManagerPath(),
+	return providers.KeyEntry(p.objectManagerPath(),
 		prop("ElementName", Product),
 		prop("Description", p.description),
 		prop("Started", true),
@@ -177,7 +113,7 @@ func (p *Provider) namespaceEntries() []entry {
 	es := make([]entry, len(names))
 	for i, n := range names {
 		// ClassInfo is Required: 0, Unknown (the classes differ per namespace).
-		es[i] = keyEntry(p.namespacePath(n), prop("ClassInfo", uint16(0)))
+		es[i] = providers.KeyEntry(p.namespacePath(n), prop("ClassInfo", uint16(0)))
 	}
 	return es
 }
@@ -196,7 +132,7 @@ func (p *Provider) profileEntry(prof *registered) entry {
 	if prof.Organization == OrganizationOther {
 		other = prof.OtherOrganization
 	}
-	return keyEntry(profilePath(prof),
+	return providers.KeyEntry(profilePath(prof),
 		prop("ElementName", prof.Name),
 		prop("SpecificationType", uint16(2)), // Profile
 		prop("RegisteredOrganization", prof.Organization),
@@ -231,7 +167,7 @@ func (p *Provider) conformsEntries(ctx context.Context, only *cim.ObjectPath) ([
 			}
 			ref := *c
 			ref.Keys = append([]cim.KeyBinding(nil), c.Keys...)
-			es = append(es, keyEntry(&cim.ObjectPath{
+			es = append(es, providers.KeyEntry(&cim.ObjectPath{
 				Namespace: Namespace,
 				ClassName: classConformsToProfile,
 				Keys: []cim.KeyBinding{

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/shypecim/shypecim/cimom/cim"
+	"github.com/shypecim/shypecim/providers"
 	"github.com/shypecim/shypecim/providers/toolstack"
 )
 
@@ -107,7 +108,7 @@ func (p *Provider) policyInstance() *cim.Instance {
 	if !ok {
 		return nil
 	}
-	return e.instance(p.class(ClassACMPolicy))
+	return providers.NewBuilder(p.class(ClassACMPolicy)).Instance(e)
 }
 
 // modelPath is the path of the policy instance, "root/cimv2:Xen_ACMPolicy.…".
@@ -122,7 +123,7 @@ func (p *Provider) modelPath(inst *cim.Instance) string {
 // indication is an instance of class with every property of the class (NULL
 // where vals has no value), so that filters see the whole class.
 func (p *Provider) indication(class string, vals []cim.Property) *cim.Instance {
-	return entry{path: &cim.ObjectPath{Namespace: Namespace, ClassName: class}, values: vals}.instance(p.class(class))
+	return providers.NewBuilder(p.class(class)).Instance(entry{Path: &cim.ObjectPath{Namespace: Namespace, ClassName: class}, Values: vals})
 }
 
 // changed lists the properties whose values differ between a and b.

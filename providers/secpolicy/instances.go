@@ -15,14 +15,11 @@ import (
 	"github.com/shypecim/shypecim/acm"
 	"github.com/shypecim/shypecim/cimom/cim"
 	"github.com/shypecim/shypecim/hypervisor"
+	"github.com/shypecim/shypecim/providers"
 )
 
-// entry is one instance before it is completed from its class: its path and the
-// values the provider knows, keys included.
-type entry struct {
-	path   *cim.ObjectPath
-	values []cim.Property // Name, Type, IsArray and Value only
-}
+// entry is one instance before it is completed from its class.
+type entry = providers.Entry
 
 func str(name, v string) cim.Property {
 	return cim.Property{Name: name, Type: cim.TypeString, Value: v}
@@ -47,68 +44,6 @@ func u32(name string, v uint32) cim.Property {
 
 func boolean(name string, v bool) cim.Property {
 	return cim.Property{Name: name, Type: cim.TypeBoolean, Value: v}
-}
-
-// keyEntry returns an entry whose values are the keys of path followed by more.
-func keyEntry(path *cim.ObjectPath, more ...cim.Property) entry {
-	e := entry{path: path, values: make([]cim.Property, 0, len(path.Keys)+len(more))}
-	for _, k := range path.Keys {
-		pr := cim.Property{Name: k.Name, Type: cim.TypeOf(k.Value), Value: k.Value}
-		if ref, ok := k.Value.(*cim.ObjectPath); ok {
-			pr.Type = cim.TypeReference
-			pr.ReferenceClass = ref.ClassName
-		}
-		e.values = append(e.values, pr)
-	}
-	e.values = append(e.values, more...)
-	return e
-}
-
-// instance returns the instance of e: every property of class c, with e's value
-// where e has one and the class default elsewhere (NULL when the class has none).
-// Without c it holds e's values only.
-func (e entry) instance(c *cim.Class) *cim.Instance {
-	if c == nil {
-		props := make([]cim.Property, len(e.values))
-		copy(props, e.values)
-		return &cim.Instance{ClassName: e.path.ClassName, Properties: props}
-	}
-	inst := &cim.Instance{ClassName: c.Name, Properties: make([]cim.Property, len(c.Properties))}
-	for i := range c.Properties {
-		cp := &c.Properties[i]
-		ip := cim.Property{
-			Name:           cp.Name,
-			Type:           cp.Type,
-			IsArray:        cp.IsArray,
-			ArraySize:      cp.ArraySize,
-			ReferenceClass: cp.ReferenceClass,
-			Value:          cp.Value,
-			ClassOrigin:    cp.ClassOrigin,
-			Propagated:     cp.Propagated,
-		}
-		for _, v := range e.values {
-			if strings.EqualFold(v.Name, cp.Name) {
-				ip.Value = v.Value
-				break
-			}
-		}
-		inst.Properties[i] = ip
-	}
-	return inst
-}
-
-// refersTo reports whether a reference key of e (the one named role, any when role
-// is "") points to target.
-func (e entry) refersTo(target *cim.ObjectPath, role string) bool {
-	for _, k := range e.path.Keys {
-		if role != "" && !strings.EqualFold(k.Name, role) {
-			continue
-		}
-		if ref, ok := k.Value.(*cim.ObjectPath); ok && ref.Equal(target) {
-			return true
-		}
-	}
-	return false
 }
 
 // Paths. Every path the provider builds is absolute (namespace root/cimv2).
@@ -283,7 +218,7 @@ func (l *labelInfo) entry(policy string) entry {
 	if l.kind == kindRes {
 		lt = labelTypeRes
 	}
-	return keyEntry(l.path,
+	return providers.KeyEntry(l.path,
 		str("SecurityLevel", acm.NewLabel(policy, l.name).String()),
 		str("ElementName", l.name),
 		u16("LabelType", lt),
@@ -297,7 +232,7 @@ func (l *labelInfo) entry(policy string) entry {
 
 func (v *policyView) conflictSetEntry(n int) entry {
 	cs := v.sets[n-1]
-	return keyEntry(conflictSetPath(v.name, n), str("ElementName", cs.Name), strs("Types", cs.Types))
+	return providers.KeyEntry(conflictSetPath(v.name, n), str("ElementName", cs.Name), strs("Types", cs.Types))
 }
 
 // managedPolicy is the parsed managed policy, for the properties of Xen_ACMPolicy
@@ -372,11 +307,11 @@ func (p *Provider) policyEntry() (entry, bool) {
 			vals = append(vals, str("FromPolicyName", pol.From.Name), str("FromPolicyVersion", pol.From.Version))
 		}
 	}
-	return keyEntry(policyPath(info.Ref), vals...), true
+	return providers.KeyEntry(policyPath(info.Ref), vals...), true
 }
 
 func (p *Provider) serviceEntry() entry {
-	return keyEntry(p.ServicePath(),
+	return providers.KeyEntry(p.ServicePath(),
 		str("ElementName", ServiceName),
 		str("Caption", "sHype access control"),
 		str("Description", "Administers the sHype ACM policy and the security labels of domains and resources, and answers access decisions."),
@@ -394,7 +329,7 @@ func resourceEntry(name string, l acm.ResourceLabel) entry {
 	if l.Type != acm.LabelTypeACM {
 		state = labelStateInvalidated
 	}
-	return keyEntry(resourcePath(name),
+	return providers.KeyEntry(resourcePath(name),
 		str("ElementName", name),
 		str("ResourceType", typ),
 		str("SecurityLabel", l.String()),
@@ -463,7 +398,7 @@ func (p *Provider) policyLabelEntries(target *cim.ObjectPath, role string) []ent
 	pp := policyPath(ref)
 	v := p.enforcedView()
 	mk := func(l *labelInfo) entry {
-		return keyEntry(assocPath(ClassPolicyLabel, "GroupComponent", pp, "PartComponent", l.path))
+		return providers.KeyEntry(assocPath(ClassPolicyLabel, "GroupComponent", pp, "PartComponent", l.path))
 	}
 	if isClass(target, ClassSecurityLabel) {
 		if !roleMay(role, "PartComponent") {
@@ -496,7 +431,7 @@ func (p *Provider) policyConflictSetEntries(target *cim.ObjectPath, role string)
 	pp := policyPath(ref)
 	v := p.enforcedView()
 	mk := func(n int) entry {
-		return keyEntry(assocPath(ClassPolicyConflictSet, "GroupComponent", pp, "PartComponent", conflictSetPath(v.name, n)))
+		return providers.KeyEntry(assocPath(ClassPolicyConflictSet, "GroupComponent", pp, "PartComponent", conflictSetPath(v.name, n)))
 	}
 	if isClass(target, ClassConflictSet) {
 		if !roleMay(role, "PartComponent") {
@@ -521,7 +456,7 @@ func (p *Provider) policyConflictSetEntries(target *cim.ObjectPath, role string)
 }
 
 func elementLabelEntry(label, elem *cim.ObjectPath) entry {
-	return keyEntry(assocPath(ClassElementSecurityLabel, "SecurityLevel", label, "ManagedElement", elem))
+	return providers.KeyEntry(assocPath(ClassElementSecurityLabel, "SecurityLevel", label, "ManagedElement", elem))
 }
 
 // elementLabelEntries returns the Xen_ElementSecurityLabel entries: each domain

@@ -177,7 +177,7 @@ func (p *Provider) EnumerateInstanceNames(ctx context.Context, ns, class string)
 	}
 	paths := make([]*cim.ObjectPath, len(es))
 	for i, e := range es {
-		paths[i] = e.path
+		paths[i] = e.Path
 	}
 	return paths, nil
 }
@@ -194,9 +194,9 @@ func (p *Provider) EnumerateInstances(ctx context.Context, ns, class string) ite
 			yield(nil, err)
 			return
 		}
-		c := p.class(class)
+		b := providers.NewBuilder(p.class(class))
 		for _, e := range es {
-			if !yield(e.instance(c), nil) {
+			if !yield(b.Instance(e), nil) {
 				return
 			}
 		}
@@ -218,8 +218,8 @@ func (p *Provider) GetInstance(ctx context.Context, ns string, path *cim.ObjectP
 		return nil, err
 	}
 	for _, e := range es {
-		if e.path.Equal(want) {
-			return e.instance(p.class(want.ClassName)), nil
+		if e.Path.Equal(want) {
+			return providers.NewBuilder(p.class(want.ClassName)).Instance(e), nil
 		}
 	}
 	return nil, cim.Errorf(cim.StatusNotFound, "no instance %s", path)
@@ -244,9 +244,9 @@ func (p *Provider) ReferencesTo(ctx context.Context, ns, assocClass string, targ
 			yield(nil, err)
 			return
 		}
-		c := p.class(assocClass)
+		b := providers.NewBuilder(p.class(assocClass))
 		for _, e := range es {
-			if e.refersTo(t, role) && !yield(e.instance(c), nil) {
+			if e.RefersTo(t, role) && !yield(b.Instance(e), nil) {
 				return
 			}
 		}

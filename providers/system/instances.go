@@ -8,6 +8,7 @@ import (
 
 	"github.com/shypecim/shypecim/cimom/cim"
 	"github.com/shypecim/shypecim/hypervisor"
+	"github.com/shypecim/shypecim/providers"
 	"github.com/shypecim/shypecim/providers/toolstack"
 )
 
@@ -29,12 +30,8 @@ const (
 	resourceEthernetCon uint16 = 33
 )
 
-// entry is one instance before it is completed from its class: its path and the
-// values the provider knows, keys included.
-type entry struct {
-	path   *cim.ObjectPath
-	values []cim.Property
-}
+// entry is one instance before it is completed from its class.
+type entry = providers.Entry
 
 // prop returns a property holding v, typed from v; an array from []any, of type t
 // when a is empty.
@@ -48,87 +45,6 @@ func arrayProp(name string, t cim.Type, v ...any) cim.Property {
 
 // null returns a NULL property of type t.
 func null(name string, t cim.Type) cim.Property { return cim.Property{Name: name, Type: t} }
-
-// keyEntry returns an entry whose values are the keys of path followed by more.
-func keyEntry(path *cim.ObjectPath, more ...cim.Property) entry {
-	e := entry{path: path, values: make([]cim.Property, 0, len(path.Keys)+len(more))}
-	for _, k := range path.Keys {
-		if ref, ok := k.Value.(*cim.ObjectPath); ok {
-			e.values = append(e.values, cim.Property{Name: k.Name, Type: cim.TypeReference, ReferenceClass: ref.ClassName, Value: ref})
-			continue
-		}
-		e.values = append(e.values, prop(k.Name, k.Value))
-	}
-	e.values = append(e.values, more...)
-	return e
-}
-
-// refersTo reports whether a reference key of e (the one named role, any when role
-// is "") points to target.
-func (e entry) refersTo(target *cim.ObjectPath, role string) bool {
-	for _, k := range e.path.Keys {
-		if role != "" && !strings.EqualFold(k.Name, role) {
-			continue
-		}
-		if ref, ok := k.Value.(*cim.ObjectPath); ok && samePath(ref, target) {
-			return true
-		}
-	}
-	return false
-}
-
-// builder completes entries of one class into instances: every property of the
-// class, in its order, with the entry's value where it has one and the class
-// default elsewhere. It is made once per call so that a large enumeration looks
-// the class up once and each property by index.
-type builder struct {
-	class *cim.Class
-	index map[string]int // property name, as declared and in lower case -> index in class.Properties
-}
-
-func (p *Provider) builder(class string) *builder {
-	if p.lookup == nil {
-		return &builder{}
-	}
-	c := p.lookup(Namespace, class)
-	if c == nil {
-		return &builder{}
-	}
-	b := &builder{class: c, index: make(map[string]int, 2*len(c.Properties))}
-	for i := range c.Properties {
-		b.index[c.Properties[i].Name] = i
-		b.index[strings.ToLower(c.Properties[i].Name)] = i
-	}
-	return b
-}
-
-func (b *builder) instance(e entry) *cim.Instance {
-	if b.class == nil {
-		props := make([]cim.Property, len(e.values))
-		copy(props, e.values)
-		return &cim.Instance{ClassName: e.path.ClassName, Properties: props}
-	}
-	c := b.class
-	props := make([]cim.Property, len(c.Properties))
-	for i := range c.Properties {
-		cp := &c.Properties[i]
-		props[i] = cim.Property{
-			Name: cp.Name, Type: cp.Type, IsArray: cp.IsArray, ArraySize: cp.ArraySize,
-			ReferenceClass: cp.ReferenceClass, Value: cp.Value,
-			ClassOrigin: cp.ClassOrigin, Propagated: cp.Propagated,
-		}
-	}
-	for _, v := range e.values {
-		i, ok := b.index[v.Name] // the provider spells names as the schema does
-		if !ok {
-			i, ok = b.index[strings.ToLower(v.Name)]
-		}
-		if ok {
-			props[i].Value = v.Value
-		}
-	}
-	return &cim.Instance{ClassName: c.Name, Properties: props}
-}
 
 // entries yields the entries of class: the host's from the options, the domains'
 // from one Domains call.
@@ -241,19 +157,19 @@ func (p *Provider) yieldDomain(class string, d *toolstack.Domain, yield func(ent
 			}
 		}
 	case ClassHostedSystem:
-		return yield(keyEntry(&cim.ObjectPath{Namespace: Namespace, ClassName: ClassHostedSystem, Keys: []cim.KeyBinding{
+		return yield(providers.KeyEntry(&cim.ObjectPath{Namespace: Namespace, ClassName: ClassHostedSystem, Keys: []cim.KeyBinding{
 			{Name: "Antecedent", Value: p.HostPath()},
 			{Name: "Dependent", Value: ComputerSystemPath(d.UUID)},
 		}}), nil)
 	case ClassSystemSettings:
-		return yield(keyEntry(&cim.ObjectPath{Namespace: Namespace, ClassName: ClassSystemSettings, Keys: []cim.KeyBinding{
+		return yield(providers.KeyEntry(&cim.ObjectPath{Namespace: Namespace, ClassName: ClassSystemSettings, Keys: []cim.KeyBinding{
 			{Name: "ManagedElement", Value: ComputerSystemPath(d.UUID)},
 			{Name: "SettingData", Value: SettingsPath(d.UUID)},
 		}}), nil)
 	case ClassSettingComponent:
 		group := SettingsPath(d.UUID)
 		part := func(part *cim.ObjectPath) entry {
-			return keyEntry(&cim.ObjectPath{Namespace: Namespace, ClassName: ClassSettingComponent, Keys: []cim.KeyBinding{
+			return providers.KeyEntry(&cim.ObjectPath{Namespace: Namespace, ClassName: ClassSettingComponent, Keys: []cim.KeyBinding{
 				{Name: "GroupComponent", Value: group},
 				{Name: "PartComponent", Value: part},
 			}})
@@ -273,7 +189,7 @@ func (p *Provider) yieldDomain(class string, d *toolstack.Domain, yield func(ent
 }
 
 func (p *Provider) hostEntry() entry {
-	return keyEntry(p.HostPath(),
+	return providers.KeyEntry(p.HostPath(),
 		prop("ElementName", p.host),
 		prop("Caption", "Xen host"),
 		prop("Description", "The physical host that runs the Xen hypervisor"),
@@ -284,7 +200,7 @@ func (p *Provider) hostEntry() entry {
 }
 
 func (p *Provider) serviceEntry() entry {
-	return keyEntry(p.ServicePath(),
+	return providers.KeyEntry(p.ServicePath(),
 		prop("ElementName", ServiceName),
 		prop("Caption", "Xen virtual system management"),
 		prop("Description", "Defines, destroys and reconfigures the domains of the host"),
@@ -311,7 +227,7 @@ func (p *Provider) hostedServiceEntries(ctx context.Context) ([]entry, error) {
 	host := p.HostPath()
 	es := make([]entry, len(svcs))
 	for i, s := range svcs {
-		es[i] = keyEntry(&cim.ObjectPath{Namespace: Namespace, ClassName: ClassHostedService, Keys: []cim.KeyBinding{
+		es[i] = providers.KeyEntry(&cim.ObjectPath{Namespace: Namespace, ClassName: ClassHostedService, Keys: []cim.KeyBinding{
 			{Name: "Antecedent", Value: host},
 			{Name: "Dependent", Value: s},
 		}})
@@ -371,7 +287,7 @@ func (p *Provider) systemEntry(d *toolstack.Domain) entry {
 	if d.Name == hypervisor.Domain0Name {
 		enabledDefault, avail = stateEnabled, nil
 	}
-	return keyEntry(ComputerSystemPath(d.UUID),
+	return providers.KeyEntry(ComputerSystemPath(d.UUID),
 		prop("ElementName", d.Name),
 		prop("Caption", "Xen domain"),
 		prop("Description", "Xen domain "+d.Name),
@@ -388,7 +304,7 @@ func (p *Provider) systemEntry(d *toolstack.Domain) entry {
 }
 
 func settingsEntry(d *toolstack.Domain) entry {
-	return keyEntry(SettingsPath(d.UUID),
+	return providers.KeyEntry(SettingsPath(d.UUID),
 		prop("ElementName", d.Name),
 		prop("Caption", "Xen domain configuration"),
 		prop("VirtualSystemIdentifier", d.UUID),
@@ -407,7 +323,7 @@ func diskEntry(uuid string, dk *toolstack.Disk) entry {
 	if dk.Resource != "" {
 		host.Value = []any{dk.Resource}
 	}
-	return keyEntry(DiskPath(uuid, dk.VirtualDevice),
+	return providers.KeyEntry(DiskPath(uuid, dk.VirtualDevice),
 		prop("ElementName", dk.VirtualDevice),
 		prop("ResourceType", resourceLogicalDisk),
 		prop("Address", dk.Uname),
@@ -418,7 +334,7 @@ func diskEntry(uuid string, dk *toolstack.Disk) entry {
 }
 
 func vifEntry(uuid string, v *toolstack.VIF) entry {
-	return keyEntry(NetworkPortPath(uuid, v.Index),
+	return providers.KeyEntry(NetworkPortPath(uuid, v.Index),
 		prop("ElementName", vifName(v.Index)),
 		prop("ResourceType", resourceEthernet),
 		prop("Address", v.MAC),
@@ -454,4 +370,12 @@ func vifIndex(dev string) (int, bool) {
 	}
 	n, err := strconv.Atoi(s)
 	return n, err == nil && n >= 0
+}
+
+// builder completes entries of class into instances (one per enumeration).
+func (p *Provider) builder(class string) *providers.Builder {
+	if p.lookup == nil {
+		return providers.NewBuilder(nil)
+	}
+	return providers.NewBuilder(p.lookup(Namespace, class))
 }

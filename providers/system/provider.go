@@ -181,7 +181,7 @@ func (p *Provider) EnumerateInstanceNames(ctx context.Context, ns, class string)
 		if err != nil {
 			return nil, err
 		}
-		paths = append(paths, e.path)
+		paths = append(paths, e.Path)
 	}
 	return paths, nil
 }
@@ -199,7 +199,7 @@ func (p *Provider) EnumerateInstances(ctx context.Context, ns, class string) ite
 				yield(nil, err)
 				return
 			}
-			if !yield(b.instance(e), nil) {
+			if !yield(b.Instance(e), nil) {
 				return
 			}
 		}
@@ -239,8 +239,8 @@ func (p *Provider) GetInstance(ctx context.Context, ns string, path *cim.ObjectP
 			}
 			return nil, err
 		}
-		if samePath(e.path, want) {
-			return p.builder(class).instance(e), nil
+		if samePath(e.Path, want) {
+			return p.builder(class).Instance(e), nil
 		}
 	}
 	return nil, cim.Errorf(cim.StatusNotFound, "no instance %s", path)
@@ -281,7 +281,7 @@ func (p *Provider) ReferencesTo(ctx context.Context, ns, assocClass string, targ
 				}
 				return
 			}
-			if e.refersTo(t, role) && !yield(b.instance(e), nil) {
+			if e.RefersToFunc(t, role, samePath) && !yield(b.Instance(e), nil) {
 				return
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/shypecim/shypecim/cimom/cim"
+	"github.com/shypecim/shypecim/providers"
 	"github.com/shypecim/shypecim/vtpm"
 )
 
@@ -22,12 +23,8 @@ const (
 	disabled uint16 = 3
 )
 
-// entry is one instance before it is completed from its class: its path and the
-// values the provider knows, keys included.
-type entry struct {
-	path   *cim.ObjectPath
-	values []cim.Property
-}
+// entry is one instance before it is completed from its class.
+type entry = providers.Entry
 
 func prop(name string, v any) cim.Property {
 	return cim.Property{Name: name, Type: cim.TypeOf(v), Value: v}
@@ -39,72 +36,6 @@ func stringArray(name string, vs []string) cim.Property {
 		a[i] = v
 	}
 	return cim.Property{Name: name, Type: cim.TypeString, IsArray: true, Value: a}
-}
-
-// keyEntry returns an entry whose values are the keys of path followed by more.
-func keyEntry(path *cim.ObjectPath, more ...cim.Property) entry {
-	e := entry{path: path, values: make([]cim.Property, 0, len(path.Keys)+len(more))}
-	for _, k := range path.Keys {
-		if ref, ok := k.Value.(*cim.ObjectPath); ok {
-			e.values = append(e.values, cim.Property{Name: k.Name, Type: cim.TypeReference, ReferenceClass: ref.ClassName, Value: ref})
-			continue
-		}
-		e.values = append(e.values, prop(k.Name, k.Value))
-	}
-	e.values = append(e.values, more...)
-	return e
-}
-
-// refersTo reports whether a reference key of e (the one named role, any when
-// role is "") points to target.
-func (e entry) refersTo(target *cim.ObjectPath, role string) bool {
-	for _, k := range e.path.Keys {
-		if role != "" && !strings.EqualFold(k.Name, role) {
-			continue
-		}
-		if ref, ok := k.Value.(*cim.ObjectPath); ok && ref.Equal(target) {
-			return true
-		}
-	}
-	return false
-}
-
-// builder completes entries of one class into instances: every property of the
-// class with the entry's value where it has one and the class default elsewhere.
-type builder struct {
-	class *cim.Class
-}
-
-func (p *Provider) builder(class string) builder {
-	if p.lookup == nil {
-		return builder{}
-	}
-	return builder{class: p.lookup(Namespace, class)}
-}
-
-func (b builder) instance(e entry) *cim.Instance {
-	if b.class == nil {
-		return &cim.Instance{ClassName: e.path.ClassName, Properties: append([]cim.Property(nil), e.values...)}
-	}
-	c := b.class
-	props := make([]cim.Property, len(c.Properties))
-	for i := range c.Properties {
-		cp := &c.Properties[i]
-		props[i] = cim.Property{
-			Name: cp.Name, Type: cp.Type, IsArray: cp.IsArray, ArraySize: cp.ArraySize,
-			ReferenceClass: cp.ReferenceClass, Value: cp.Value,
-			ClassOrigin: cp.ClassOrigin, Propagated: cp.Propagated,
-		}
-	}
-	for _, v := range e.values {
-		for i := range props {
-			if strings.EqualFold(props[i].Name, v.Name) {
-				props[i].Value = v.Value
-				break
-			}
-		}
-	}
-	return &cim.Instance{ClassName: c.Name, Properties: props}
 }
 
 // ComputerSystemPath returns the path of the Xen_ComputerSystem of the domain
@@ -133,7 +64,7 @@ func vtpmEntry(v vtpm.VTPM) entry {
 		backend = defaultBackend
 	}
 	id := devicePrefix + strconv.Itoa(v.Number)
-	return keyEntry(VTPMPath(v.Domain, v.Number),
+	return providers.KeyEntry(VTPMPath(v.Domain, v.Number),
 		prop("InstanceNumber", uint32(v.Number)),
 		prop("UUID", v.UUID),
 		prop("TPMSpecMajorVersion", specMajor),
@@ -152,7 +83,7 @@ func vtpmEntry(v vtpm.VTPM) entry {
 }
 
 func systemVTPMEntry(v vtpm.VTPM) entry {
-	return keyEntry(&cim.ObjectPath{Namespace: Namespace, ClassName: ClassSystemVTPM, Keys: []cim.KeyBinding{
+	return providers.KeyEntry(&cim.ObjectPath{Namespace: Namespace, ClassName: ClassSystemVTPM, Keys: []cim.KeyBinding{
 		{Name: "GroupComponent", Value: ComputerSystemPath(v.Domain)},
 		{Name: "PartComponent", Value: VTPMPath(v.Domain, v.Number)},
 	}})
@@ -163,7 +94,7 @@ func (p *Provider) serviceEntry() entry {
 	if p.mgr == nil {
 		state, started = disabled, false
 	}
-	return keyEntry(p.ServicePath(),
+	return providers.KeyEntry(p.ServicePath(),
 		prop("ElementName", ServiceName),
 		prop("EnabledState", state),
 		prop("Started", started),
@@ -222,4 +153,12 @@ func (p *Provider) vtpmAt(path *cim.ObjectPath) (vtpm.VTPM, error) {
 		}
 	}
 	return vtpm.VTPM{}, notFoundf("no vTPM %s of domain %s", dev, domain)
+}
+
+// builder completes entries of class into instances (one per enumeration).
+func (p *Provider) builder(class string) *providers.Builder {
+	if p.lookup == nil {
+		return providers.NewBuilder(nil)
+	}
+	return providers.NewBuilder(p.lookup(Namespace, class))
 }

@@ -172,7 +172,7 @@ func (p *Provider) EnumerateInstanceNames(ctx context.Context, ns, class string)
 	}
 	paths := make([]*cim.ObjectPath, len(es))
 	for i, e := range es {
-		paths[i] = e.path
+		paths[i] = e.Path
 	}
 	return paths, nil
 }
@@ -187,7 +187,7 @@ func (p *Provider) EnumerateInstances(ctx context.Context, ns, class string) ite
 		}
 		b := p.builder(class)
 		for _, e := range es {
-			if !yield(b.instance(e), nil) {
+			if !yield(b.Instance(e), nil) {
 				return
 			}
 		}
@@ -230,8 +230,8 @@ func (p *Provider) GetInstance(ctx context.Context, ns string, path *cim.ObjectP
 		es = []entry{systemVTPMEntry(v)}
 	}
 	for _, e := range es {
-		if e.path.Equal(want) {
-			return p.builder(class).instance(e), nil
+		if e.Path.Equal(want) {
+			return p.builder(class).Instance(e), nil
 		}
 	}
 	return nil, cim.Errorf(cim.StatusNotFound, "no instance %s", path)
@@ -254,7 +254,7 @@ func (p *Provider) ReferencesTo(ctx context.Context, ns, assocClass string, targ
 		b := p.builder(class)
 		for _, v := range p.list() {
 			e := systemVTPMEntry(v)
-			if e.refersTo(t, role) && !yield(b.instance(e), nil) {
+			if e.RefersTo(t, role) && !yield(b.Instance(e), nil) {
 				return
 			}
 		}
