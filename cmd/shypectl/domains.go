@@ -188,6 +188,17 @@ func (a *app) findConfigFile(name string) (string, error) {
 	return "", errorf("Configuration file '%s' not found.", name)
 }
 
+// readConfigFile finds a config file as findConfigFile does and reads it.
+func (a *app) readConfigFile(name string) (path string, data []byte, err error) {
+	if path, err = a.findConfigFile(name); err != nil {
+		return "", nil, err
+	}
+	if data, err = os.ReadFile(path); err != nil {
+		return "", nil, errorf("Configuration file '%s' not found.", name)
+	}
+	return path, data, nil
+}
+
 func isFile(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode().IsRegular()

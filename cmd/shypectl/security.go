@@ -581,13 +581,9 @@ func (a *app) addDomLabel(label, cfgFile, policy string) error {
 	if !found {
 		return errorf("Label '%s' not found.", label)
 	}
-	p, err := a.findConfigFile(cfgFile)
+	p, data, err := a.readConfigFile(cfgFile)
 	if err != nil {
 		return err
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return errorf("Configuration file '%s' not found.", cfgFile)
 	}
 	return addLabelToFile(a, p, data, acm.AccessControl{Policy: policy, Label: label})
 }
@@ -822,13 +818,9 @@ func (a *app) cmdRmLabel(args []string) error {
 	kind, target := args[0], args[1]
 	switch strings.ToLower(kind) {
 	case "dom":
-		p, err := a.findConfigFile(target)
+		p, data, err := a.readConfigFile(target)
 		if err != nil {
 			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return errorf("Configuration file '%s' not found.", target)
 		}
 		next, removed := removeLabelFromFile(data)
 		if !removed {
@@ -892,13 +884,9 @@ func (a *app) cmdGetLabel(args []string) error {
 	kind, target := args[0], args[1]
 	switch strings.ToLower(kind) {
 	case "dom":
-		p, err := a.findConfigFile(target)
+		_, data, err := a.readConfigFile(target)
 		if err != nil {
 			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return errorf("Configuration file '%s' not found.", target)
 		}
 		l, ok := domLabelOfFile(data)
 		if !ok {
