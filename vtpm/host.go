@@ -198,6 +198,13 @@ func (h *Host) Attest(ctx context.Context, nonce []byte) (HostEvidence, error) {
 
 // Close suspends the host's own TPM so that PCR 10 survives a management
 // restart (a device is just closed).
+// EventLog returns the hashes (hex) extended into PCR 10 so far, in order.
+func (h *Host) EventLog() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.events)
+}
+
 func (h *Host) Close(ctx context.Context) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()

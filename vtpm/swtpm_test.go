@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -491,6 +492,9 @@ func TestSwtpmHostAttestation(t *testing.T) {
 		}
 		if len(ev.EventLog) != wantEvents {
 			t.Fatalf("event log has %d entries, want %d", len(ev.EventLog), wantEvents)
+		}
+		if got := h.EventLog(); !slices.Equal(got, ev.EventLog) {
+			t.Errorf("EventLog() = %v, the quote's log %v", got, ev.EventLog)
 		}
 		if !bytes.Equal(vtpm.ReplayPCR(ev.EventLog), ev.PCRValue) {
 			t.Fatalf("replay %x != PCR 10 %x", vtpm.ReplayPCR(ev.EventLog), ev.PCRValue)
